@@ -1,0 +1,45 @@
+"""The unit of "who spoke when": a labelled time span, and small operations on lists of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Segment", "merge_close", "to_rttm"]
+
+
+@dataclass(frozen=True, order=True)
+class Segment:
+    """Speech of one speaker (a channel label such as ``"ch0"`` or a diarization label such as
+    ``"SPEAKER_00"``) from ``start_s`` to ``end_s`` seconds after the start of the recording."""
+
+    start_s: float
+    end_s: float
+    speaker: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def merge_close(segments: Iterable[Segment], max_gap_s: float = 0.0) -> list[Segment]:
+    """Merge segments of the same speaker that overlap or are at most ``max_gap_s`` apart."""
+    by_speaker: dict[str, list[Segment]] = {}
+    for seg in sorted(segments):
+        runs = by_speaker.setdefault(seg.speaker, [])
+        if runs and seg.start_s - runs[-1].end_s <= max_gap_s:
+            last = runs[-1]
+            runs[-1] = Segment(last.start_s, max(last.end_s, seg.end_s), seg.speaker)
+        else:
+            runs.append(seg)
+    return sorted(s for runs in by_speaker.values() for s in runs)
+
+
+def to_rttm(segments: Iterable[Segment], uri: str) -> str:
+    """Render segments as RTTM lines (``SPEAKER uri 1 start duration <NA> <NA> label <NA> <NA>``)."""
+    uri = uri.replace(" ", "_") or "call"
+    lines = [
+        f"SPEAKER {uri} 1 {s.start_s:.3f} {s.duration_s:.3f} <NA> <NA> {s.speaker} <NA> <NA>"
+        for s in sorted(segments)
+    ]
+    return "".join(line + "\n" for line in lines)

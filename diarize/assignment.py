@@ -1,0 +1,32 @@
+"""How a channel or an anonymous speaker was tied to a party, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Rule", "SpeakerAssignment"]
+
+Rule = Literal["channel", "voiceprint", "last-remaining", "new-party", "dropped"]
+
+
+@dataclass(frozen=True)
+class SpeakerAssignment:
+    """One voice source (``"ch0"``, ``"ch1"`` or a diarization label) and the party it became.
+
+    ``party_id`` is ``None`` when the speaker was dropped; ``score`` is the voiceprint
+    similarity for the ``"voiceprint"`` rule and ``None`` otherwise.
+    """
+
+    speaker: str
+    party_id: str | None
+    rule: Rule
+    score: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "speaker": self.speaker,
+            "partyId": self.party_id,
+            "rule": self.rule,
+            "score": None if self.score is None else round(self.score, 3),
+        }

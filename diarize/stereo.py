@@ -1,0 +1,203 @@
+"""The stereo pass: speech per channel, leaks removed, and the channel layout, in one read.
+
+The recording is streamed in blocks at 16 kHz. For each block both channels go through Silero
+VAD (on two threads: ONNX Runtime releases the GIL), frames that are only the other side's
+leaked voice are cleared (`diarize.bleed`), and layout evidence is gathered
+(`diarize.channels`). Nothing but per-frame numbers is kept, so memory does not grow with
+the length of the call.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from diarize.bleed import BleedParams, frame_coherence, frame_levels_db
+from diarize.channels import ChannelLayout, LayoutEvidence, LayoutParams
+from diarize.options import ProgressHook
+from diarize.segments import Segment
+from diarize.vad import VadParams, speech_regions
+from models.params import load_params
+from models.silero import FRAME_SAMPLES, SAMPLE_RATE, SileroVad, load_silero_vad
+
+__all__ = [
+    "StereoAnalysis",
+    "StereoParams",
+    "analyze_stereo",
+    "channel_label",
+    "load_stereo_params",
+]
+
+PARAMS_FILE = "stereo.yaml"
+_HOP_S = FRAME_SAMPLES / SAMPLE_RATE
+_BLOCK_S = 60.0
+_LAYOUT_CHECK_STRIDE = 4  # compare one jointly active frame in four for the layout decision
+
+
+@dataclass(frozen=True)
+class StereoParams:
+    """All tuned numbers of the stereo path."""
+
+    vad: VadParams = field(default_factory=VadParams)
+    bleed: BleedParams = field(default_factory=BleedParams)
+    layout: LayoutParams = field(default_factory=LayoutParams)
+
+
+def load_stereo_params(path: str | Path | None = None) -> tuple[int, StereoParams]:
+    """The tuned stereo parameters and their version (default: `models/stereo.yaml`)."""
+    return load_params(path or PARAMS_FILE, StereoParams)
+
+
+def channel_label(channel: int) -> str:
+    """The speaker label of a channel's segments: ``"ch0"`` (left) or ``"ch1"`` (right)."""
+    return f"ch{channel}"
+
+
+@dataclass
+class StereoAnalysis:
+    """What the stereo pass found."""
+
+    layout: ChannelLayout
+    silent_channel: int | None
+    segments: list[Segment]  # speaker: channel_label(0) / channel_label(1)
+    duration_s: float
+    evidence: LayoutEvidence
+    leaked_frames: tuple[int, int] = (0, 0)
+
+
+class _ChunkAnalyzer:
+    """Per-chunk work of the stereo pass; holds the state that crosses chunk edges."""
+
+    def __init__(self, vad: SileroVad, params: StereoParams) -> None:
+        self.params = params
+        self.streams = [vad.stream(), vad.stream()]
+        self.max_delay = int(params.bleed.max_delay_ms * SAMPLE_RATE / 1000)
+        self.history = np.zeros((2, self.max_delay), dtype=np.float32)
+        self.probabilities: list[np.ndarray] = []  # shape of each: (2, chunk_frames)
+        self.evidence = LayoutEvidence()
+        self.leaked = np.zeros(2, dtype=np.int64)
+        self.pool = ThreadPoolExecutor(max_workers=2)
+
+    def process(self, chunk: np.ndarray) -> None:
+        """Analyse whole frames; chunk shape: (2, num_frames * FRAME_SAMPLES)."""
+        num_frames = chunk.shape[1] // FRAME_SAMPLES
+        probs = np.stack(list(self.pool.map(lambda ch: self.streams[ch].process(chunk[ch]), (0, 1))))
+        # shape: (2, num_frames)
+        levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
+        padded = np.concatenate([self.history, chunk], axis=1)
+        raw_speech = probs >= self.params.vad.onset
+        self._clear_leaks(padded, probs, levels)
+        self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
+        self.history = padded[:, padded.shape[1] - self.max_delay :]
+        self.probabilities.append(probs)
+
+    def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
+        return self.max_delay + frames * FRAME_SAMPLES
+
+    def _clear_leaks(self, padded: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> None:
+        bleed = self.params.bleed
+        for ch in (0, 1):
+            other = 1 - ch
+            candidates = np.flatnonzero(
+                (probs[ch] >= self.params.vad.offset)
+                & (levels[other] - levels[ch] >= bleed.min_level_gap_db)
+            )
+            coherence = frame_coherence(
+                padded[ch], padded[other], self._frame_starts(candidates), FRAME_SAMPLES,
+                self.max_delay,
+            )
+            leaks = candidates[coherence >= bleed.min_coherence]
+            probs[ch, leaks] = 0.0
+            self.leaked[ch] += len(leaks)
+
+    def _gather_layout_evidence(
+        self, padded: np.ndarray, chunk: np.ndarray, levels: np.ndarray,
+        raw_speech: np.ndarray, probs: np.ndarray,
+    ) -> None:
+        layout = self.params.layout
+        joint = np.flatnonzero(raw_speech[0] & raw_speech[1])
+        checked = joint[::_LAYOUT_CHECK_STRIDE]
+        starts = self._frame_starts(checked)
+        coherence = np.maximum(
+            frame_coherence(padded[0], padded[1], starts, FRAME_SAMPLES, self.max_delay),
+            frame_coherence(padded[1], padded[0], starts, FRAME_SAMPLES, self.max_delay),
+        )
+        similar = (coherence >= layout.similar_frame_coherence) & (
+            np.abs(levels[0, checked] - levels[1, checked]) < layout.similar_frame_gap_db
+        )
+        speech = probs >= self.params.vad.onset
+        self.evidence.update(chunk, levels, speech, len(joint), len(checked), int(similar.sum()))
+
+    def finish(self, duration_s: float) -> StereoAnalysis:
+        """Turn the gathered frame probabilities into segments and a layout."""
+        self.pool.shutdown()
+        probs = (
+            np.concatenate(self.probabilities, axis=1)
+            if self.probabilities
+            else np.zeros((2, 0), dtype=np.float32)
+        )
+        layout, silent = self.evidence.classify(self.params.layout)
+        segments = [
+            Segment(start, end, channel_label(ch))
+            for ch in (0, 1)
+            for start, end in speech_regions(probs[ch], _HOP_S, self.params.vad, duration_s)
+        ]
+        return StereoAnalysis(
+            layout=layout,
+            silent_channel=silent,
+            segments=sorted(segments),
+            duration_s=duration_s,
+            evidence=self.evidence,
+            leaked_frames=(int(self.leaked[0]), int(self.leaked[1])),
+        )
+
+
+def analyze_stereo(
+    source: object,
+    params: StereoParams | None = None,
+    vad: SileroVad | None = None,
+    hook: ProgressHook | None = None,
+) -> StereoAnalysis:
+    """Detect each channel's own speech and the channel layout of a stereo recording.
+
+    Parameters
+    ----------
+    source
+        A two-channel `diarize.audio.AudioSource`.
+    params
+        Tuned parameters (default: `load_stereo_params()`).
+    vad
+        A loaded VAD model (default: the bundled Silero VAD).
+    hook
+        Progress callback, called as ``hook("channels", completed_s, total_s)``.
+
+    Returns
+    -------
+    StereoAnalysis
+        Segments labelled ``"ch0"``/``"ch1"``, the layout and the evidence behind it.
+    """
+    info = source.info  # type: ignore[attr-defined]
+    if info.num_channels != 2:
+        raise ValueError(f"analyze_stereo needs 2 channels, got {info.num_channels}")
+    params = params or load_stereo_params()[1]
+    analyzer = _ChunkAnalyzer(vad or load_silero_vad(), params)
+    pending = np.zeros((2, 0), dtype=np.float32)
+    done_samples = 0
+    total_s = info.duration_s
+    for block in source.blocks(SAMPLE_RATE, _BLOCK_S):  # type: ignore[attr-defined]
+        data = np.concatenate([pending, block], axis=1) if pending.shape[1] else block
+        usable = data.shape[1] // FRAME_SAMPLES * FRAME_SAMPLES
+        if usable:
+            analyzer.process(data[:, :usable])
+        pending = data[:, usable:]
+        done_samples += block.shape[1]
+        if hook is not None:
+            hook("channels", int(min(done_samples / SAMPLE_RATE, total_s)), int(total_s))
+    if pending.shape[1]:
+        tail = np.zeros((2, FRAME_SAMPLES), dtype=np.float32)
+        tail[:, : pending.shape[1]] = pending
+        analyzer.process(tail)
+    return analyzer.finish(done_samples / SAMPLE_RATE)

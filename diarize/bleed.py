@@ -45,7 +45,10 @@ def frame_levels_db(frames: np.ndarray) -> np.ndarray:
 
 
 def frame_coherence(
-    target: np.ndarray, source: np.ndarray, frame_starts: np.ndarray, frame_samples: int,
+    target: np.ndarray,
+    source: np.ndarray,
+    frame_starts: np.ndarray,
+    frame_samples: int,
     max_delay: int,
 ) -> np.ndarray:
     """How well each target frame is explained by a delayed copy of `source`.
@@ -84,8 +87,9 @@ def frame_coherence(
         [np.zeros((len(b), 1)), np.cumsum(b.astype(np.float64) ** 2, axis=1)], axis=1
     )
     # energy of the source window aligned with the target at each shift
-    energy_b = cumulative[:, frame_samples : frame_samples + max_delay + 1] - cumulative[
-        :, : max_delay + 1
-    ]
+    energy_b = (
+        cumulative[:, frame_samples : frame_samples + max_delay + 1]
+        - cumulative[:, : max_delay + 1]
+    )
     normalised = np.abs(correlation) / np.sqrt(energy_a[:, None] * energy_b + _EPS)
     return normalised.max(axis=1)

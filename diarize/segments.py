@@ -36,7 +36,7 @@ def merge_close(segments: Iterable[Segment], max_gap_s: float = 0.0) -> list[Seg
 
 
 def to_rttm(segments: Iterable[Segment], uri: str) -> str:
-    """Render segments as RTTM lines (``SPEAKER uri 1 start duration <NA> <NA> label <NA> <NA>``)."""
+    """Render segments as RTTM lines, one ``SPEAKER uri 1 start duration ...`` line each."""
     uri = uri.replace(" ", "_") or "call"
     lines = [
         f"SPEAKER {uri} 1 {s.start_s:.3f} {s.duration_s:.3f} <NA> <NA> {s.speaker} <NA> <NA>"

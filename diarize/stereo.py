@@ -84,7 +84,10 @@ class _ChunkAnalyzer:
     def process(self, chunk: np.ndarray) -> None:
         """Analyse whole frames; chunk shape: (2, num_frames * FRAME_SAMPLES)."""
         num_frames = chunk.shape[1] // FRAME_SAMPLES
-        probs = np.stack(list(self.pool.map(lambda ch: self.streams[ch].process(chunk[ch]), (0, 1))))
+        # shape: (2, num_frames)
+        probs = np.stack(
+            list(self.pool.map(self._channel_probabilities, (chunk[0], chunk[1]), (0, 1)))
+        )
         # shape: (2, num_frames)
         levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
         padded = np.concatenate([self.history, chunk], axis=1)
@@ -93,6 +96,9 @@ class _ChunkAnalyzer:
         self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
         self.history = padded[:, padded.shape[1] - self.max_delay :]
         self.probabilities.append(probs)
+
+    def _channel_probabilities(self, samples: np.ndarray, channel: int) -> np.ndarray:
+        return self.streams[channel].process(samples)
 
     def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
         return self.max_delay + frames * FRAME_SAMPLES
@@ -106,7 +112,10 @@ class _ChunkAnalyzer:
                 & (levels[other] - levels[ch] >= bleed.min_level_gap_db)
             )
             coherence = frame_coherence(
-                padded[ch], padded[other], self._frame_starts(candidates), FRAME_SAMPLES,
+                padded[ch],
+                padded[other],
+                self._frame_starts(candidates),
+                FRAME_SAMPLES,
                 self.max_delay,
             )
             leaks = candidates[coherence >= bleed.min_coherence]
@@ -114,8 +123,12 @@ class _ChunkAnalyzer:
             self.leaked[ch] += len(leaks)
 
     def _gather_layout_evidence(
-        self, padded: np.ndarray, chunk: np.ndarray, levels: np.ndarray,
-        raw_speech: np.ndarray, probs: np.ndarray,
+        self,
+        padded: np.ndarray,
+        chunk: np.ndarray,
+        levels: np.ndarray,
+        raw_speech: np.ndarray,
+        probs: np.ndarray,
     ) -> None:
         layout = self.params.layout
         joint = np.flatnonzero(raw_speech[0] & raw_speech[1])

@@ -68,9 +68,12 @@ def build_params(cls: type[T], values: dict[str, Any], where: str = "params") ->
         hint = hints[key]
         if dataclasses.is_dataclass(hint):
             kwargs[key] = build_params(hint, value, f"{where}.{key}")
-        elif hint in (int, float) and not isinstance(value, (int, float)) or isinstance(
-            value, bool
-        ) and hint is not bool:
+        elif (
+            hint in (int, float)
+            and not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            and hint is not bool
+        ):
             raise ParamsFileError(f"{where}.{key}: expected a number, got {value!r}")
         else:
             kwargs[key] = hint(value) if hint in (int, float, bool) else value

@@ -79,10 +79,12 @@ class SileroStream:
         contexts[0] = self._context
         contexts[1:] = frames[:-1, -_CONTEXT_SAMPLES:]
         self._context = frames[-1, -_CONTEXT_SAMPLES:].copy()
-        probs, self._hidden, self._cell = self._session.run(
-            ["speech_probs", "hn", "cn"],
-            {"input": np.concatenate([contexts, frames], axis=1), "h": self._hidden, "c": self._cell},
-        )
+        inputs = {
+            "input": np.concatenate([contexts, frames], axis=1),
+            "h": self._hidden,
+            "c": self._cell,
+        }
+        probs, self._hidden, self._cell = self._session.run(["speech_probs", "hn", "cn"], inputs)
         return np.asarray(probs, dtype=np.float32).reshape(-1)
 
 

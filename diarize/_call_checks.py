@@ -54,7 +54,8 @@ _MAX_OFFSET = timedelta(hours=18)
 # Extended ISO-8601 date-time; seconds and fractions optional, offset checked separately so a
 # naive time gets its own message.
 _TIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?"
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?",
+    re.ASCII,
 )
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _TIME_HINT = "use 'Z' or an offset, e.g. '2018-02-17T02:30:00-08:00'"
@@ -372,9 +373,10 @@ def _check_timeline(
         return
     ck.get(timeline, "precise", "$.speakersTimeline", {"boolean"})
     segments = ck.array(timeline, "speechSegments", "$.speakersTimeline", required=True)
-    known = None
+    known = None  # None: references cannot be judged (a party entry is not even an object)
     if parties is not None:
-        known = {p["partyId"] for _, p in parties if isinstance(p.get("partyId"), str)}
+        if len(parties) == len(call["parties"]):
+            known = {p["partyId"] for _, p in parties if isinstance(p.get("partyId"), str)}
         if require_party_ids:
             for i, party in parties:
                 if "partyId" not in party:

@@ -116,8 +116,8 @@ def schema_validator(name: str, *, strict: bool = True) -> jsonschema.Validator 
 def example_call() -> dict:
     """A realistic, valid ``POST /v2/calls`` body with a speakers timeline (a fresh copy).
 
-    It uses every documented field; its CRM field value is a string, so validate it against the
-    schema with ``strict=False``.
+    With `example_channel_call` it uses every documented field. Its CRM field value is a
+    string, so validate it against the schema with ``strict=False``.
     """
     return {
         "clientUniqueId": "pbx-asterisk-1715726528.4411",
@@ -173,6 +173,7 @@ def example_call() -> dict:
             ],
         },
         "callProviderCode": "ringcentral",
+        "meetingUrl": "https://v.ringcentral.com/join/148123456",
         "workspaceId": "623457276584334",
         "languageCode": "en-US",
         "flowContext": {"taskId": "7782342274025937895"},

@@ -279,6 +279,7 @@ def test_times_with_offset_are_accepted(when: str) -> None:
         ("2024-05-14 15:32:08Z", "ISO-8601"),
         ("2024-05-14T15:32:08+0800", "ISO-8601"),
         ("14/05/2024 15:32", "ISO-8601"),
+        ("\u0662\u0660\u0662\u0664-05-14T15:32:08Z", "ISO-8601"),  # Arabic-Indic digits
         ("2023-02-29T10:00:00Z", "not a real date"),
         ("2024-04-31T10:00:00Z", "not a real date"),
         ("2024-05-14T24:00:00Z", "not a real date"),

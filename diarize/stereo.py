@@ -39,8 +39,13 @@ _LAYOUT_CHECK_STRIDE = 4  # compare one jointly active frame in four for the lay
 
 @dataclass(frozen=True)
 class StereoParams:
-    """All tuned numbers of the stereo path."""
+    """All tuned numbers of the stereo path.
 
+    ``precise`` is whether dual-channel timelines may claim ``precise: true``: set only where
+    the benchmark shows their boundaries within 100 ms of the reference.
+    """
+
+    precise: bool = False
     vad: VadParams = field(default_factory=VadParams)
     bleed: BleedParams = field(default_factory=BleedParams)
     layout: LayoutParams = field(default_factory=LayoutParams)

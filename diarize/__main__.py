@@ -1,0 +1,11 @@
+"""``python -m diarize``: the `diarize` commands alone (the console script adds uploading)."""
+
+import typer
+
+from diarize.cli import register
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+register(app)
+
+if __name__ == "__main__":
+    app()

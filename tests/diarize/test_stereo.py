@@ -1,0 +1,92 @@
+"""The stereo pass on real speech: each speaker of pyannote.audio's sample on its own channel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from diarize.audio import open_audio
+
+from diarize.channels import ChannelLayout
+from diarize.example import load_sample, stereo_example
+from diarize.segments import Segment
+from diarize.stereo import analyze_stereo
+from tests.scoring import boundary_recall, der
+
+
+@pytest.mark.parametrize("bleed_db", [None, -30.0, -20.0, -10.0])
+def test_dual_channel_speech_matches_reference(bleed_db):
+    example = stereo_example(bleed_db=bleed_db)
+    analysis = analyze_stereo(open_audio(example.samples, 16000))
+    assert analysis.layout is ChannelLayout.DUAL_CHANNEL
+    assert der(example.reference, analysis.segments) < 0.10
+    assert boundary_recall(example.reference, analysis.segments) >= 0.9
+
+
+def test_bleed_is_removed_but_not_without_it():
+    clean = analyze_stereo(open_audio(stereo_example(None).samples, 16000))
+    leaky = analyze_stereo(open_audio(stereo_example(-20.0, delay_ms=8).samples, 16000))
+    assert sum(leaky.leaked_frames) > 100
+    assert sum(clean.leaked_frames) < 10
+    # the leaked speech does not show up as the other channel's speech
+    speech = {
+        ch: sum(s.duration_s for s in leaky.segments if s.speaker == ch) for ch in ("ch0", "ch1")
+    }
+    reference = {
+        ch: sum(s.duration_s for s in stereo_example(None).reference if s.speaker == ch)
+        for ch in ("ch0", "ch1")
+    }
+    for ch in ("ch0", "ch1"):
+        assert speech[ch] < reference[ch] * 1.15
+
+
+def test_real_overlap_survives_bleed():
+    """A short "yeah" on one channel while the other talks is speech, not leak."""
+    example = stereo_example(bleed_db=-20.0)
+    samples, rate, turns = load_sample()
+    short = next(t for t in turns if t.speaker == "speaker91" and t.duration_s < 1.0)
+    snippet = samples[int(short.start_s * rate) : int(short.end_s * rate)]
+    at_s = 12.0  # inside a long turn of the rep (channel 0)
+    start = int(at_s * rate)
+    mixed = example.samples.copy()
+    mixed[1, start : start + len(snippet)] += snippet
+    mixed[0, start + 80 : start + 80 + len(snippet)] += 0.1 * snippet  # its own leak
+    analysis = analyze_stereo(open_audio(mixed, rate))
+    inserted = Segment(at_s, at_s + short.duration_s, "ch1")
+    found = [
+        s
+        for s in analysis.segments
+        if s.speaker == "ch1" and s.end_s > at_s and s.start_s < inserted.end_s
+    ]
+    covered = sum(min(s.end_s, inserted.end_s) - max(s.start_s, at_s) for s in found)
+    assert covered >= 0.7 * inserted.duration_s
+
+
+def test_duplicated_mono_is_recognised():
+    samples, rate, _ = load_sample()
+    near_copy = np.stack(
+        [
+            samples,
+            0.8 * np.roll(samples, 16)
+            + 1e-4 * np.random.default_rng(0).standard_normal(len(samples)),
+        ]
+    )
+    for stereo in (np.stack([samples, samples]), near_copy.astype(np.float32)):
+        analysis = analyze_stereo(open_audio(stereo, rate))
+        assert analysis.layout is ChannelLayout.DUPLICATED_MONO
+
+
+@pytest.mark.parametrize("silent", [0, 1])
+def test_one_silent_channel_is_recognised(silent):
+    samples, rate, _ = load_sample()
+    stereo = np.zeros((2, len(samples)), dtype=np.float32)
+    stereo[1 - silent] = samples
+    analysis = analyze_stereo(open_audio(stereo, rate))
+    assert analysis.layout is ChannelLayout.ONE_SILENT_CHANNEL
+    assert analysis.silent_channel == silent
+
+
+def test_progress_hook_reaches_the_end():
+    calls = []
+    example = stereo_example(None)
+    analyze_stereo(open_audio(example.samples, 16000), hook=lambda *a: calls.append(a))
+    assert calls and calls[-1][1] == calls[-1][2] == 30

@@ -5,6 +5,13 @@ import typer
 from diarize.cli import register
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Who spoke when in call recordings, as Gong call metadata."""
+
+
 register(app)
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ the length of the call.
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +37,7 @@ __all__ = [
 PARAMS_FILE = "stereo.yaml"
 _HOP_S = FRAME_SAMPLES / SAMPLE_RATE
 _BLOCK_S = 60.0
-_LAYOUT_CHECK_STRIDE = 4  # compare one jointly active frame in four for the layout decision
+_LAYOUT_CHECK_STRIDE = 8  # compare one jointly active frame in eight for the layout decision
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,7 @@ def analyze_stereo(
     pending = np.zeros((2, 0), dtype=np.float32)
     done_samples = 0
     total_s = info.duration_s
-    for block in source.blocks(SAMPLE_RATE, _BLOCK_S):  # type: ignore[attr-defined]
+    for block in _prefetch(source.blocks(SAMPLE_RATE, _BLOCK_S)):  # type: ignore[attr-defined]
         data = np.concatenate([pending, block], axis=1) if pending.shape[1] else block
         usable = data.shape[1] // FRAME_SAMPLES * FRAME_SAMPLES
         if usable:
@@ -219,3 +222,35 @@ def analyze_stereo(
         tail[:, : pending.shape[1]] = pending
         analyzer.process(tail)
     return analyzer.finish(done_samples / SAMPLE_RATE)
+
+
+def _prefetch(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
+    """Decode the next blocks on a background thread while the current one is analysed."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        ready.put(block, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put(exc)
+
+    thread = threading.Thread(target=produce, name="audio-prefetch", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()

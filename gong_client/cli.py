@@ -1,0 +1,253 @@
+"""The ``gong-diarize`` console script: the `diarize` commands, ``upload`` and ``emulator``.
+
+Exit codes
+----------
+====  ==========================================================================
+0     success
+1     a `GongError` or `DiarizeError`: one line on stderr (API errors carry Gong's requestId)
+2     usage: bad flags or arguments (typer), an invalid call JSON, missing emulator keys
+130   interrupted (Ctrl-C); the upload journal stays consistent: run again to resume
+====  ==========================================================================
+
+This is the one module where both halves of the project meet: it registers the `diarize`
+commands (``timeline``, ``enroll``, ...) and imports the audio side lazily, inside ``upload``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from diarize.cli import EXIT_INTERRUPTED, EXIT_USAGE, cli_errors, fail, progress_hook, register
+from gong_client._auth import BasicAuth, BearerAuth, auth_from_env, read_token_response
+from gong_client._media import Progress, check_media
+from gong_client.client import GongClient, UploadResult, derive_client_unique_id
+from gong_client.errors import GongError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Who spoke when in call recordings, tied to the call's parties; upload to Gong.",
+)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log requests and retries on stderr.")
+    ] = False,
+) -> None:
+    """Who spoke when in call recordings, tied to the call's parties; upload to Gong."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
+
+
+def upload(
+    audio: Annotated[Path, typer.Argument(help="The recording (WAV, MP3, MP4, MKV or FLAC).")],
+    call: Annotated[Path, typer.Option("--call", help="The call JSON (body of POST /v2/calls).")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Tenant API URL (else GONG_BASE_URL, OAuth response, api.gong.io)."),
+    ] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="Where the upload journal lives (default: user state dir).")
+    ] = None,
+    no_diarize: Annotated[
+        bool, typer.Option("--no-diarize", help="Send the call JSON as it is, without a timeline.")
+    ] = False,
+    rate: Annotated[
+        float, typer.Option(min=0.01, help="Requests per second allowed to this client.")
+    ] = 3.0,
+    oauth_token_file: Annotated[
+        Path | None,
+        typer.Option(help="An OAuth token response (JSON): access_token and tenant URL."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Add the speakers timeline, create the call in Gong and upload its recording.
+
+    Credentials come from GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN
+    (or --oauth-token-file). Prints {"callId": ..., "url": ...} on stdout. Running it again
+    after a failure resumes; a finished call is not sent twice.
+    """
+    show = not quiet and sys.stderr.isatty()
+    with cli_errors((GongError,)):
+        try:
+            result = _upload(
+                audio, call, base_url, state_dir, no_diarize, rate, oauth_token_file, show
+            )
+        except KeyboardInterrupt:
+            raise fail(
+                "interrupted; the upload journal keeps the progress: run the same command "
+                "again to resume",
+                EXIT_INTERRUPTED,
+            ) from None
+    sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+
+
+def _upload(
+    audio: Path,
+    call_path: Path,
+    base_url: str | None,
+    state_dir: Path | None,
+    no_diarize: bool,
+    rate: float,
+    oauth_token_file: Path | None,
+    show: bool,
+) -> UploadResult:
+    from diarize.call import load_call, validate_call
+
+    auth: BasicAuth | BearerAuth | Any
+    auth = read_token_response(oauth_token_file) if oauth_token_file else auth_from_env()
+    with GongClient(auth, base_url=base_url, rate_per_s=rate, state_dir=state_dir) as client:
+        call = load_call(call_path)
+        if not call.get("downloadMediaUrl"):
+            check_media(audio)
+        if not call.get("clientUniqueId"):
+            call["clientUniqueId"] = derive_client_unique_id(audio, call)
+        validate_call(call, source=str(call_path), require_timeline_party_ids=False)
+        if not no_diarize and not call.get("speakersTimeline"):
+            call = _enrich(audio, call, show)
+        with _upload_bar(show) as progress:
+            return client.upload_call(audio, call, progress=progress)
+
+
+def _enrich(audio: Path, call: dict, show: bool) -> dict:
+    import diarize
+    from diarize.options import Options
+
+    with progress_hook(show) as hook:
+        return diarize.enrich_call(audio, call, options=Options(hook=hook))
+
+
+@contextmanager
+def _upload_bar(enabled: bool) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr for the media step, or nothing when not on a terminal."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        TextColumn("upload"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("upload", total=None)
+
+        def progress(sent_bytes: int, total_bytes: int) -> None:
+            bar.update(task, completed=sent_bytes, total=total_bytes)
+
+        yield progress
+
+
+def emulator(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free one).")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option(help="Where calls and media are stored.")] = Path(
+        "gong-emulator"
+    ),
+    access_key: Annotated[
+        str | None, typer.Option(help="Accepted access key (default: GONG_ACCESS_KEY).")
+    ] = None,
+    access_key_secret: Annotated[
+        str | None,
+        typer.Option(help="Its secret (default: GONG_ACCESS_KEY_SECRET).", show_default=False),
+    ] = None,
+    bearer_token: Annotated[
+        list[str] | None,
+        typer.Option(help="Accepted OAuth token; repeatable (default: GONG_BEARER_TOKEN)."),
+    ] = None,
+    limit_per_s: Annotated[int, typer.Option(min=1, help="Company-wide requests/s.")] = 3,
+    daily_limit: Annotated[int, typer.Option(min=1, help="Company-wide requests/day.")] = 10_000,
+    fail_rate: Annotated[float, typer.Option(min=0, max=1, help="Fraction answered 500.")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Fraction dropped.")] = 0.0,
+    throttle_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Fraction answered 429 beyond the limits.")
+    ] = 0.0,
+    slow_s: Annotated[float, typer.Option(min=0, help="Delay added to answers, seconds.")] = 0.0,
+    slow_rate: Annotated[float, typer.Option(min=0, max=1, help="Fraction delayed.")] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the fault draws.")] = None,
+) -> None:
+    """Run a local Gong API (the two upload endpoints) for dry runs and tests.
+
+    Prints its base URL on stdout once it accepts connections; Ctrl-C stops it.
+    """
+    from gong_client.emulator import EmulatorConfig, serve
+
+    env = os.environ
+    key = access_key or env.get("GONG_ACCESS_KEY")
+    secret = access_key_secret or env.get("GONG_ACCESS_KEY_SECRET")
+    tokens = list(bearer_token or []) or [t for t in [env.get("GONG_BEARER_TOKEN")] if t]
+    if bool(key) != bool(secret):
+        raise fail("give both --access-key and --access-key-secret", EXIT_USAGE)
+    if not key and not tokens:
+        raise fail(
+            "no keys to accept: give --access-key and --access-key-secret or --bearer-token "
+            "(or set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN)",
+            EXIT_USAGE,
+        )
+    try:
+        config = EmulatorConfig(
+            data_dir,
+            access_keys={key: secret} if key and secret else {},
+            bearer_tokens=frozenset(tokens),
+            limit_per_s=limit_per_s,
+            daily_limit=daily_limit,
+            fail_rate=fail_rate,
+            drop_rate=drop_rate,
+            throttle_rate=throttle_rate,
+            slow_s=slow_s,
+            slow_rate=slow_rate,
+            seed=seed,
+        )
+    except ValueError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise fail(f"{data_dir}: cannot create the data directory ({why})") from None
+
+    def ready(url: str) -> None:
+        typer.echo(f"Gong emulator on {url}, data in {data_dir} (Ctrl-C stops)", err=True)
+        typer.echo(url)
+
+    try:
+        serve(config, host=host, port=port, on_ready=ready)
+    except OSError as exc:
+        raise fail(f"cannot serve on {host}:{port} ({exc.strerror or exc})") from None
+
+
+register(app)
+app.command("upload")(upload)
+app.command("emulator")(emulator)
+
+
+def main() -> None:
+    """Entry point of the ``gong-diarize`` console script."""
+    app(prog_name="gong-diarize")

@@ -1,0 +1,190 @@
+"""The emulator's HTTP application (Starlette): Gong's call-upload endpoints and read-backs.
+
+Every ``/v2/`` request goes through the same gate, in this order: auth (401, or 403 for a
+revoked token), the company-wide limits (429 with ``Retry-After``), the drawn fault (an
+injected 429, a 500 or a dropped connection before processing; a delay), the handler, and
+the drawn fault after processing (a 500 or a drop although the work was done). Everything is
+logged for ``GET /emulator/requests``. The ``/emulator/`` read-back routes need no auth and
+suffer no faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gong_client.emulator._calls import add_call, add_media, list_calls
+from gong_client.emulator._context import Context, DroppedResponse, gong_error, new_context
+from gong_client.emulator._state import CompanyLimits, EmulatorConfig, Faults, RequestLog, Store
+
+__all__ = ["Emulator", "create_app"]
+
+
+class Emulator:
+    """The emulator's state: configuration, stored calls, limits, faults and request log."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(config.data_dir)
+        self.limits = CompanyLimits(config.limit_per_s, config.daily_limit)
+        self.faults = Faults(config)
+        self.log = RequestLog()
+
+    def authorise(self, header: str | None) -> tuple[int, str] | None:
+        """Return ``None`` when the header carries accepted credentials, else (status, why)."""
+        scheme, _, value = (header or "").partition(" ")
+        value = value.strip()
+        if scheme.lower() == "basic" and value:
+            try:
+                key, sep, secret = base64.b64decode(value, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return 401, "malformed Basic credentials"
+            expected = self.config.access_keys.get(key)
+            if sep and expected is not None and hmac.compare_digest(secret, expected):
+                return None
+            return 401, "access denied: unknown access key or wrong secret"
+        if scheme.lower() == "bearer" and value:
+            if value in self.config.revoked_tokens:
+                return 403, "access denied: the token was revoked or belongs to another region"
+            if any(hmac.compare_digest(value, t) for t in self.config.bearer_tokens):
+                return None
+            return 401, "access denied: unknown bearer token"
+        return 401, "access denied: missing Authorization header"
+
+
+Handler = Callable[[Emulator, Request, Context], Awaitable[Response]]
+
+
+def _gated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        emulator: Emulator = request.app.state.emulator
+        ctx = new_context(request.method, request.url.path)
+        response = _gate(emulator, request, ctx)
+        if response is None:
+            if ctx.fault.slow_s:
+                await asyncio.sleep(ctx.fault.slow_s)
+            response = await handler(emulator, request, ctx)
+            if ctx.fault.after and ctx.fault.kind == "fail":
+                response = gong_error(ctx, 500, "injected failure after the request was processed")
+            elif ctx.fault.after and ctx.fault.kind == "drop":
+                response = DroppedResponse()
+        _record(emulator, ctx, response)
+        return response
+
+    return endpoint
+
+
+def _gate(emulator: Emulator, request: Request, ctx: Context) -> Response | None:
+    refused = emulator.authorise(request.headers.get("authorization"))
+    if refused is not None:
+        return gong_error(ctx, refused[0], refused[1])
+    ctx.auth = "ok"
+    retry_after_s = emulator.limits.admit()
+    if retry_after_s is not None:
+        ctx.notes["limit"] = "company"
+        return gong_error(
+            ctx, 429, "API request limit exceeded", headers={"Retry-After": str(retry_after_s)}
+        )
+    ctx.fault = emulator.faults.draw()
+    kind = ctx.fault.kind
+    if kind == "throttle":
+        return gong_error(ctx, 429, "API request limit exceeded", headers={"Retry-After": "1"})
+    if kind == "fail" and not ctx.fault.after:
+        return gong_error(ctx, 500, "injected failure before the request was processed")
+    if kind == "drop" and not ctx.fault.after:
+        return DroppedResponse()
+    return None
+
+
+def _record(emulator: Emulator, ctx: Context, response: Response) -> None:
+    dropped = isinstance(response, DroppedResponse)
+    body: Any = None
+    if not dropped and getattr(response, "body", None):
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            body = None
+    emulator.log.add(
+        {
+            "requestId": ctx.request_id,
+            "method": ctx.method,
+            "path": ctx.path,
+            "receivedAt": ctx.received_at,
+            "receivedMonotonicS": ctx.received_mono_s,
+            "status": None if dropped else response.status_code,
+            "fault": ctx.fault.kind,
+            "faultAfter": ctx.fault.after,
+            "retryAfter": None if dropped else response.headers.get("retry-after"),
+            "authorized": ctx.auth == "ok",
+            "response": body,
+            **ctx.notes,
+        }
+    )
+
+
+# -- read-back endpoints for tests ----------------------------------------------------------
+
+
+async def _emulator_calls(request: Request) -> Response:
+    store = request.app.state.emulator.store
+    return JSONResponse({"calls": store.all()})
+
+
+async def _emulator_call(request: Request) -> Response:
+    record = request.app.state.emulator.store.get(request.path_params["call_id"])
+    if record is None:
+        return JSONResponse({"errors": ["no such call"]}, 404)
+    return JSONResponse(record)
+
+
+async def _emulator_requests(request: Request) -> Response:
+    return JSONResponse({"requests": request.app.state.emulator.log.items()})
+
+
+async def _emulator_health(request: Request) -> Response:
+    return JSONResponse({"ok": True, "calls": len(request.app.state.emulator.store.all())})
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    ctx = new_context(request.method, request.url.path)
+    what = "method not allowed" if status == 405 else "no such endpoint"
+    return gong_error(ctx, status, f"{what}: {request.method} {request.url.path}")
+
+
+def create_app(config: EmulatorConfig) -> Starlette:
+    """Build the emulator's ASGI application.
+
+    Parameters
+    ----------
+    config
+        Keys, limits, faults and the data directory.
+
+    Returns
+    -------
+    Starlette
+        The app; its ``state.emulator`` is the `Emulator`.
+    """
+    routes = [
+        Route("/v2/calls", _gated(add_call), methods=["POST"]),
+        Route("/v2/calls", _gated(list_calls), methods=["GET"]),
+        Route("/v2/calls/{call_id}/media", _gated(add_media), methods=["PUT"]),
+        Route("/emulator/calls", _emulator_calls, methods=["GET"]),
+        Route("/emulator/calls/{call_id}", _emulator_call, methods=["GET"]),
+        Route("/emulator/requests", _emulator_requests, methods=["GET"]),
+        Route("/emulator/health", _emulator_health, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app.state.emulator = Emulator(config)
+    return app

@@ -1,8 +1,11 @@
 """Block readers behind `diarize.audio`: libsndfile (soundfile), FFmpeg (PyAV) and arrays.
 
 Each reader knows its recording's facts (container, codec, rate, channels, frames) after
-construction and yields float32 pieces shaped ``(channels, n)`` at the recording's own rate from
-`pieces`, reopening the file on every call so that several passes can run one after another.
+construction and yields float32 pieces at the recording's own rate from `pieces`, reopening the
+file on every call so that several passes can run one after another. Pieces are frames-first,
+shaped ``(n, channels)`` and C-contiguous, as libsndfile returns them and soxr takes them, so the
+only transpose is the final one to ``(channels, n)`` at the output rate. Every piece is a fresh
+array that the caller may modify.
 Errors of soundfile and PyAV become `AudioLoadError` in one place, `load_errors`.
 """
 
@@ -26,16 +29,23 @@ __all__ = [
     "PyAVReader",
     "SoundfileReader",
     "load_errors",
+    "open_reader",
     "to_float32",
 ]
 
 ARRAY_PATH = "<array>"
 """What `AudioLoadError.path` says for audio handed over as an array."""
 
-SOUNDFILE_CONTAINERS = frozenset({"WAV", "FLAC", "OGG", "MP3", "AIFF", "AU", "CAF"})
-"""Containers read with libsndfile first (exact lengths, fast seeking); FFmpeg reads the rest."""
+SOUNDFILE_CONTAINERS = frozenset({"WAV", "FLAC", "OGG", "AIFF", "AU", "CAF"})
+"""Containers read with libsndfile first (exact lengths, fast seeking); FFmpeg reads the rest.
 
-_SF_CODECS = {"VORBIS": "vorbis", "OPUS": "opus", "MPEG_LAYER_III": "mp3", "MPEG_LAYER_II": "mp2"}
+MPEG audio always goes to FFmpeg, even inside a WAV: libsndfile 1.2.2 returns wrong samples when
+a stereo MP3 is read in several calls (as streaming does), and its MP3 frame counts can be off
+(libsndfile issue #1001).
+"""
+
+_SF_CODECS = {"VORBIS": "vorbis", "OPUS": "opus"}
+_SF_AVOIDED = frozenset({"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"})
 _AV_CODECS = {
     "pcm_s16le": "PCM_16",
     "pcm_s24le": "PCM_24",
@@ -59,7 +69,8 @@ _AV_DEMUXERS = {
     "CAF": "caf",
 }
 _AV_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "MP4", "matroska,webm": "MKV"}
-# Demuxers whose durations come from an index or header rather than from the bit rate.
+# Demuxers whose durations come from an index or header rather than from the bit rate. Not
+# "mp3": without a Xing header FFmpeg guesses from the bit rate (with one, decoding is exact).
 _AV_EXACT_DEMUXERS = frozenset({"mov", "matroska", "ogg", "flac", "wav", "aiff", "caf"})
 _TAIL_PROBE_S = 1.0
 _TRUNCATION_SIGNS = ("fseek", "EOF", "end of file", "lost sync")
@@ -96,6 +107,41 @@ def load_errors(path: str) -> Iterator[None]:
         raise AudioLoadError(path, _one_line(f"cannot read the file ({exc.strerror})")) from exc
 
 
+def open_reader(path: str, container: str | None) -> SoundfileReader | PyAVReader:
+    """Open a file with libsndfile where it is reliable, else (or when it refuses) with FFmpeg.
+
+    Parameters
+    ----------
+    path
+        The file.
+    container
+        What `diarize._sniff.sniff_container` found, or ``None`` for unrecognised bytes.
+
+    Raises
+    ------
+    AudioLoadError
+        For content FFmpeg cannot recognise either, or a file without an audio stream;
+        soundfile and PyAV errors are left to `load_errors`.
+    """
+    if container in SOUNDFILE_CONTAINERS:
+        try:
+            reader = SoundfileReader(path, container)
+        except Exception as first:  # e.g. a WAV holding a codec only FFmpeg knows
+            try:
+                return PyAVReader(path, container)
+            except Exception:
+                raise first from None
+        if reader.subtype not in _SF_AVOIDED:
+            return reader
+    try:
+        return PyAVReader(path, container)
+    except av.error.FFmpegError as exc:
+        if container is None:
+            reason = "not an audio file (its content matches no known audio format)"
+            raise AudioLoadError(path, reason) from exc
+        raise
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -129,31 +175,25 @@ class ArrayReader:
         self._data = data
 
     def pieces(self, piece_frames: int) -> Iterator[np.ndarray]:
-        """Copies of consecutive slices, converted to float32."""
+        """Copies of consecutive slices, converted to float32, shaped ``(n, channels)``."""
         for start in range(0, self.num_frames, piece_frames):
-            piece = self._data[:, start : start + piece_frames]
-            yield np.array(to_float32(piece), dtype=np.float32, copy=True)
+            piece = to_float32(self._data[:, start : start + piece_frames])
+            yield np.array(piece.T, dtype=np.float32, order="C", copy=True)
 
 
 class SoundfileReader:
-    """WAV, FLAC, OGG (Vorbis, Opus), MP3 and a few more, through libsndfile."""
+    """WAV, FLAC, OGG (Vorbis, Opus) and a few more, through libsndfile."""
 
     def __init__(self, path: str, container: str) -> None:
         self.path: str | None = path
         with sf.SoundFile(path) as f:
             self.sample_rate, self.num_channels = f.samplerate, f.channels
-            self.num_frames = f.frames
+            self.num_frames, self.subtype = f.frames, f.subtype
             self.container = container
             self.codec = "flac" if f.format == "FLAC" else _SF_CODECS.get(f.subtype, f.subtype)
 
     def check_tail(self) -> None:
-        """Decode the last second, so that a file cut mid-stream fails now rather than later.
-
-        Skipped for MP3: a seek lands without the bit reservoir and mpg123 complains on stderr;
-        the Xing header check in `diarize._sniff` covers MP3 instead.
-        """
-        if self.codec == "mp3":
-            return
+        """Decode the last second, so that a file cut mid-stream fails now rather than later."""
         probe = min(self.num_frames, round(_TAIL_PROBE_S * self.sample_rate))
         total_s = self.num_frames / self.sample_rate
         reason = f"truncated: the end of the {total_s:.2f} s the header promises cannot be decoded"
@@ -177,7 +217,7 @@ class SoundfileReader:
                 if len(piece) == 0:
                     raise AudioLoadError(str(self.path), _stopped_early(done, self))
                 done += len(piece)
-                yield np.ascontiguousarray(piece.T)
+                yield piece
 
 
 def _stopped_early(done: int, reader: SoundfileReader | PyAVReader) -> str:
@@ -189,15 +229,14 @@ def _stopped_early(done: int, reader: SoundfileReader | PyAVReader) -> str:
 
 
 def _frame_to_float(frame: av.AudioFrame, num_channels: int) -> np.ndarray:
-    """One decoded FFmpeg frame as float32 ``(channels, n)``."""
-    data = frame.to_ndarray()
-    if not frame.format.is_planar:  # packed: shape (1, n * channels)
-        data = data.reshape(-1, num_channels).T
+    """One decoded FFmpeg frame as float32 ``(n, channels)``."""
+    data = frame.to_ndarray()  # planar: (channels, n); packed: (1, n * channels)
+    data = data.T if frame.format.is_planar else data.reshape(-1, num_channels)
     return np.ascontiguousarray(to_float32(data))
 
 
 class PyAVReader:
-    """MP4, M4A, MKV and anything else FFmpeg can decode, through PyAV.
+    """MP3, MP4, M4A, MKV and anything else FFmpeg can decode, through PyAV.
 
     Lengths come from the container's index. Decoded audio is fitted to that length: samples
     with negative timestamps (encoder priming) are dropped, a few frames of codec padding past
@@ -213,7 +252,7 @@ class PyAVReader:
                 raise AudioLoadError(path, "contains no audio stream")
             stream = box.streams.audio[0]
             self.container = container or _container_name(box.format.name)
-            name = stream.codec_context.name
+            name = stream.codec_context.codec.canonical_name  # "mp3", not decoder "mp3float"
             self.codec = _AV_CODECS.get(name, name)
             first = next(box.decode(stream), None)
             if first is None:
@@ -224,7 +263,7 @@ class PyAVReader:
             self.num_channels = len(first.layout.channels)
             self.num_frames, self.exact = self._declared_frames(box, stream)
         if self.num_frames is None:  # no usable duration anywhere: count by decoding
-            self.num_frames = sum(piece.shape[1] for piece in self._decoded())
+            self.num_frames = sum(len(piece) for piece in self._decoded())
 
     def _declared_frames(
         self, box: av.container.InputContainer, stream: av.AudioStream
@@ -239,7 +278,7 @@ class PyAVReader:
         return None, True
 
     def _decoded(self) -> Iterator[np.ndarray]:
-        """Every decoded frame as float32 ``(channels, n)``, priming samples dropped."""
+        """Every decoded frame as float32 ``(n, channels)``, priming samples dropped."""
         with av.open(self.path, format=self._demuxer) as box:
             stream = box.streams.audio[0]
             for frame in box.decode(stream):
@@ -249,8 +288,8 @@ class PyAVReader:
                     raise AudioLoadError(str(self.path), "the channel count changes mid-stream")
                 piece = _frame_to_float(frame, self.num_channels)
                 if frame.pts is not None and frame.time_base is not None and frame.pts < 0:
-                    piece = piece[:, _priming(frame) :]
-                if piece.shape[1]:
+                    piece = piece[_priming(frame) :]
+                if len(piece):
                     yield piece
 
     def pieces(self, piece_frames: int) -> Iterator[np.ndarray]:
@@ -264,18 +303,18 @@ class PyAVReader:
         for piece in merged:
             room = self.num_frames - done
             if room > 0:
-                yield piece[:, :room]
-                done += min(room, piece.shape[1])
-                piece = piece[:, room:]
-            if piece.shape[1]:  # past the declared end: codec padding, unless there is a lot
+                yield piece[:room]
+                done += min(room, len(piece))
+                piece = piece[room:]
+            if len(piece):  # past the declared end: codec padding, unless there is a lot
                 held_back.append(piece)
-                if sum(p.shape[1] for p in held_back) > tolerance:
+                if sum(len(p) for p in held_back) > tolerance:
                     yield from held_back
                     held_back = []
         if self.num_frames - done > tolerance:
             raise AudioLoadError(str(self.path), _stopped_early(done, self))
         if done < self.num_frames:
-            yield np.zeros((self.num_channels, self.num_frames - done), dtype=np.float32)
+            yield np.zeros((self.num_frames - done, self.num_channels), dtype=np.float32)
 
 
 def _priming(frame: av.AudioFrame) -> int:
@@ -291,12 +330,12 @@ def _merge(pieces: Iterator[np.ndarray], piece_frames: int) -> Iterator[np.ndarr
     count = 0
     for piece in pieces:
         pending.append(piece)
-        count += piece.shape[1]
+        count += len(piece)
         if count >= piece_frames:
-            yield np.concatenate(pending, axis=1)
+            yield np.concatenate(pending)
             pending, count = [], 0
     if pending:
-        yield np.concatenate(pending, axis=1)
+        yield np.concatenate(pending)
 
 
 def _container_name(demuxer: str) -> str:

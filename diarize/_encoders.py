@@ -36,9 +36,10 @@ _SF_TARGETS = {
     "OGG": ("OGG", {"VORBIS": "VORBIS", "OPUS": "OPUS"}),
     "MP3": ("MP3", {"MP3": "MPEG_LAYER_III"}),
 }
-# container -> (FFmpeg muxer, {codec (upper case): FFmpeg encoder})
+# container -> (FFmpeg muxer, {codec (upper case): FFmpeg encoder}). Left out on purpose: MP3 in
+# MKV and Opus in MP4, whose encoder delay FFmpeg does not undo on decoding (audio comes back late).
 _AV_TARGETS = {
-    "MP4": ("mp4", {"AAC": "aac", "MP3": "libmp3lame", "OPUS": "libopus", "FLAC": "flac"}),
+    "MP4": ("mp4", {"AAC": "aac", "MP3": "libmp3lame", "FLAC": "flac"}),
     "M4A": ("ipod", {"AAC": "aac", "ALAC": "alac"}),
     "MKV": (
         "matroska",
@@ -47,7 +48,6 @@ _AV_TARGETS = {
             "FLAC": "flac",
             "VORBIS": "libvorbis",
             "AAC": "aac",
-            "MP3": "libmp3lame",
             "PCM_16": "pcm_s16le",
             "PCM_24": "pcm_s24le",
             "PCM_32": "pcm_s32le",

@@ -7,8 +7,8 @@ bounded by the block size however long the call is::
     for block in source.blocks(16000):       # float32, shape (channels, n), resampled
         ...
 
-Decoders install from PyPI alone: libsndfile (soundfile) reads WAV, FLAC, OGG and MP3; FFmpeg
-(PyAV) reads MP4, M4A, MKV and anything else. The container is recognised from the file's bytes,
+Decoders install from PyPI alone: libsndfile (soundfile) reads WAV, FLAC and OGG; FFmpeg (PyAV)
+reads MP3, MP4, M4A, MKV and anything else. The container is recognised from the file's bytes,
 never from its name.
 """
 
@@ -24,11 +24,11 @@ import soxr
 
 from diarize._decoders import (
     ARRAY_PATH,
-    SOUNDFILE_CONTAINERS,
     ArrayReader,
     PyAVReader,
     SoundfileReader,
     load_errors,
+    open_reader,
     to_float32,
 )
 from diarize._encoders import DEFAULT_CODECS, encode
@@ -73,7 +73,9 @@ class AudioInfo:
     num_channels
         1 or 2.
     num_frames
-        Frames per channel: exact for libsndfile formats and indexed containers, else an estimate.
+        Frames per channel: exact for WAV, FLAC, OGG, MP4/M4A and MP3 with a Xing header; to the
+        millisecond for MKV (which stores durations in ms; `AudioSource.blocks` pads or trims to
+        it); else FFmpeg's estimate, which the decoded audio may differ from.
     duration_s
         ``num_frames / sample_rate``.
     """
@@ -202,7 +204,7 @@ def open_audio(
     path = os.fspath(source)
     with load_errors(path):
         container = _inspect_file(path)
-        source_ = _checked(_file_reader(path, container))
+        source_ = _checked(open_reader(path, container))
         if isinstance(source_._reader, SoundfileReader):
             source_._reader.check_tail()
     return source_
@@ -232,9 +234,9 @@ def write_audio(
         WAV: ``"PCM_16"`` (default), ``"PCM_24"``, ``"PCM_32"``, ``"FLOAT"``, ``"DOUBLE"``,
         ``"ULAW"``, ``"ALAW"``, ``"PCM_U8"``. FLAC: ``"flac"`` (16-bit) or ``"PCM_24"``.
         OGG: ``"vorbis"`` (default) or ``"opus"``. MP3: ``"mp3"``. MP4: ``"aac"`` (default),
-        ``"mp3"``, ``"opus"``, ``"flac"``. M4A: ``"aac"``, ``"alac"``. MKV: ``"flac"``
-        (default), ``"opus"``, ``"vorbis"``, ``"aac"``, ``"mp3"``, ``"PCM_16"``, ``"PCM_24"``,
-        ``"PCM_32"``, ``"FLOAT"``. Opus takes 8000, 12000, 16000, 24000 or 48000 Hz only.
+        ``"mp3"``, ``"flac"``. M4A: ``"aac"``, ``"alac"``. MKV: ``"flac"`` (default),
+        ``"opus"``, ``"vorbis"``, ``"aac"``, ``"PCM_16"``, ``"PCM_24"``, ``"PCM_32"``,
+        ``"FLOAT"``. Opus takes 8000, 12000, 16000, 24000 or 48000 Hz only.
 
     Raises
     ------
@@ -275,27 +277,6 @@ def _inspect_file(path: str) -> str | None:
     if truncation is not None:
         raise AudioLoadError(path, truncation)
     return container
-
-
-def _file_reader(path: str, container: str | None) -> SoundfileReader | PyAVReader:
-    """libsndfile for the formats it knows, FFmpeg for the rest and for what libsndfile refuses."""
-    if container in SOUNDFILE_CONTAINERS:
-        try:
-            return SoundfileReader(path, container)
-        except Exception as first:  # e.g. a WAV holding a codec only FFmpeg knows
-            try:
-                return PyAVReader(path, container)
-            except Exception:
-                raise first from None
-    try:
-        return PyAVReader(path, container)
-    except AudioLoadError:
-        raise
-    except Exception as exc:
-        if container is None:
-            reason = "not an audio file (its content matches no known audio format)"
-            raise AudioLoadError(path, reason) from exc
-        raise
 
 
 def _checked(reader: _Reader) -> AudioSource:
@@ -342,41 +323,41 @@ def _check_rate_arg(sample_rate: int) -> int:
 def _resample(
     pieces: Iterable[np.ndarray], in_rate: int, out_rate: int, num_channels: int
 ) -> Iterator[np.ndarray]:
-    """Resample a stream of ``(channels, n)`` pieces with one soxr stream (no seams)."""
+    """Resample a stream of ``(n, channels)`` pieces with one soxr stream (no seams)."""
     stream = soxr.ResampleStream(
         in_rate, out_rate, num_channels, dtype="float32", quality=_RESAMPLE_QUALITY
     )
     for piece in pieces:
-        out = stream.resample_chunk(np.ascontiguousarray(piece.T), last=False)  # (n, channels)
+        out = stream.resample_chunk(piece, last=False)  # shape: (n_out, channels)
         if len(out):
-            yield out.T
+            yield out
     tail = stream.resample_chunk(np.zeros((0, num_channels), dtype=np.float32), last=True)
     if len(tail):
-        yield tail.T
+        yield tail
 
 
 def _rechunk(pieces: Iterable[np.ndarray], block_frames: int) -> Iterator[np.ndarray]:
-    """Regroup ``(channels, n)`` pieces into blocks of exactly `block_frames` (last one shorter)."""
+    """Regroup ``(n, channels)`` pieces into blocks of exactly `block_frames` (last one shorter)."""
     pending: list[np.ndarray] = []
     count = 0
     for piece in pieces:
         pending.append(piece)
-        count += piece.shape[1]
+        count += len(piece)
         if count < block_frames:
             continue
-        joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+        joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
         start = 0
         while count - start >= block_frames:
-            yield joined[:, start : start + block_frames]
+            yield joined[start : start + block_frames]
             start += block_frames
-        pending, count = ([joined[:, start:]], count - start) if count > start else ([], 0)
+        pending, count = ([joined[start:]], count - start) if count > start else ([], 0)
     if count:
-        yield np.concatenate(pending, axis=1)
+        yield np.concatenate(pending)
 
 
-def _sanitize(block: np.ndarray) -> np.ndarray:
-    """A contiguous float32 copy-if-needed with NaN/inf replaced and values clipped to [-1, 1]."""
-    block = np.ascontiguousarray(block, dtype=np.float32)
+def _sanitize(frames: np.ndarray) -> np.ndarray:
+    """An ``(n, channels)`` block as C-contiguous ``(channels, n)``, finite and within [-1, 1]."""
+    block = np.ascontiguousarray(frames.T, dtype=np.float32)
     if not np.isfinite(block).all():
         np.nan_to_num(block, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
     return np.clip(block, -1.0, 1.0, out=block)

@@ -125,8 +125,10 @@ class AudioSource:
         Yields
         ------
         numpy.ndarray
-            float32, shape ``(num_channels, n)``, values in [-1, 1]. In all,
-            ``round(num_frames * sample_rate / info.sample_rate)`` frames.
+            float32, shape ``(num_channels, n)``, C-contiguous, values in [-1, 1]; every block
+            but the last holds ``round(block_s * rate)`` frames. In all,
+            ``round(num_frames * sample_rate / info.sample_rate)`` frames (where `num_frames` is
+            only an estimate, see `AudioInfo`, as many as the decoder delivers).
 
         Raises
         ------
@@ -251,7 +253,8 @@ def write_audio(
         samples = samples[np.newaxis]
     if samples.ndim != 2 or samples.shape[1] == 0 or samples.shape[0] > 64:
         raise ValueError(f"data must be shaped (channels, n) with n > 0, not {samples.shape}")
-    samples = np.clip(to_float32(samples), -1.0, 1.0)
+    samples = np.clip(to_float32(samples), -1.0, 1.0)  # a new array: safe to fix in place
+    np.nan_to_num(samples, copy=False)
     codec = codec or DEFAULT_CODECS.get(container, "")
     encode(os.fspath(path), samples, int(sample_rate), container, codec)
 

@@ -524,9 +524,13 @@ def test_two_hour_stereo_wav_streams_in_bounded_memory(tmp_path):
     with sf.SoundFile(path, "w", rate, 2, "PCM_16") as f:
         for _ in range(minutes):
             f.write(minute)
-    result = subprocess.run(
-        [sys.executable, "-c", _RSS_PROBE, str(path)], capture_output=True, text=True, check=True
-    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _RSS_PROBE, str(path)], capture_output=True, text=True
+        )
+    finally:
+        path.unlink()  # 1.3 GB: do not leave it to pytest's kept temporary directories
+    assert result.returncode == 0, result.stderr
     measured = json.loads(result.stdout)
     assert measured["frames"] == minutes * 60 * 16000
     assert measured["peak_kib"] < 1024 * 1024  # 1 GiB

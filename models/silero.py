@@ -7,7 +7,8 @@ probabilities the frame-by-frame model would give, at several hundred times real
 
 from __future__ import annotations
 
-from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 
@@ -95,9 +96,16 @@ def load_silero_vad(num_threads: int = 1) -> SileroVad:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = num_threads
     options.inter_op_num_threads = 1
-    weights = resources.files("silero_vad.data").joinpath(_MODEL_FILE)
-    with resources.as_file(weights) as path:
-        session = onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+    session = onnxruntime.InferenceSession(
+        str(_weights_path()), sess_options=options, providers=["CPUExecutionProvider"]
+    )
     return SileroVad(session)
+
+
+def _weights_path() -> Path:
+    """The ONNX file inside the installed wheel, found without importing `silero_vad` (whose
+    package imports torch: over 600 MB of memory the stereo path does not need)."""
+    spec = find_spec("silero_vad")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("silero-vad is not installed: pip install silero-vad")
+    return Path(spec.origin).parent / "data" / _MODEL_FILE

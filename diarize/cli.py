@@ -214,6 +214,22 @@ def format_summary(audio: Path, result: Any) -> str:
     return "\n".join(lines)
 
 
+def enroll(
+    audio: Annotated[list[Path], typer.Argument(help="Recordings of the party's voice.")],
+    party: Annotated[str, typer.Option("--party", help="The party's Gong userId or e-mail.")],
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Voiceprint folder (default: per-user).")
+    ] = None,
+) -> None:
+    """Store a voiceprint of a party's voice, to tell that party apart in mono recordings."""
+    from diarize.voiceprints import enroll as enroll_voice
+
+    with cli_errors():
+        path = enroll_voice(party, audio, store)
+    typer.echo(f"enrolled {party}: {path}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the `diarize` commands to `app`."""
     app.command("timeline")(timeline)
+    app.command("enroll")(enroll)

@@ -1,0 +1,155 @@
+"""A loaded diarization backend: the pyannote pipeline, the CAM++ embedder and the tuned config.
+
+Loading takes a second or two, so `get_diarizer` keeps the last few backends for reuse by
+`diarize_parties`, `find_rep_channel` and `enroll` in the same process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import models  # noqa: F401  (switches pyannote telemetry off before pyannote is imported)
+from diarize.audio import AudioSource
+from diarize.options import Options
+from diarize.speakers import (
+    SpeakerHints,
+    SpeakerTurns,
+    diarize_speakers,
+    embed_speech,
+    mono_windows,
+)
+from models.config import DiarizationConfig, load_config
+from models.loader import load_model, resolve_device
+from models.pipelines import build_offline_pipeline, load_pretrained_pipeline
+
+__all__ = ["Diarizer", "get_diarizer"]
+
+_CACHE_SIZE = 2
+_cache: OrderedDict[tuple, Diarizer] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+@dataclass
+class Diarizer:
+    """Everything needed to diarize a recording and compare its voices.
+
+    Attributes
+    ----------
+    pipeline
+        A pyannote speaker-diarization pipeline.
+    embedder
+        The CAM++ model that links windows and matches voiceprints.
+    config
+        Tuned numbers (long-form windows, voiceprint thresholds) from the YAML file.
+    backend
+        ``"offline"`` or the pretrained pipeline's id or directory.
+    """
+
+    pipeline: Any
+    embedder: torch.nn.Module
+    config: DiarizationConfig
+    backend: str
+
+    @classmethod
+    def load(
+        cls,
+        pipeline: str | Path | None = None,
+        *,
+        token: str | None = None,
+        device: str | torch.device | None = None,
+        config: DiarizationConfig | str | Path | None = None,
+        segmentation_batch_size: int | None = None,
+        embedding_batch_size: int | None = None,
+    ) -> Diarizer:
+        """Load a backend.
+
+        Parameters
+        ----------
+        pipeline
+            ``None`` for the offline default; else a pyannote pipeline id or local directory.
+        token
+            Hugging Face token for pipeline ids.
+        device
+            ``None``: CUDA when available.
+        config
+            The tuned configuration (default ``models/offline-diarization.yaml``).
+        segmentation_batch_size, embedding_batch_size
+            Override the configured batch sizes (offline backend).
+
+        Raises
+        ------
+        ModelLoadError, ConfigError
+        """
+        if not isinstance(config, DiarizationConfig):
+            config = load_config(config)
+        resolved = resolve_device(device)
+        if pipeline is None:
+            loaded = build_offline_pipeline(
+                config,
+                device=resolved,
+                segmentation_batch_size=segmentation_batch_size,
+                embedding_batch_size=embedding_batch_size,
+            )
+        else:
+            loaded = load_pretrained_pipeline(pipeline, token=token, device=resolved)
+        embedder = load_model(config.structure.embedding, device=resolved)
+        return cls(loaded, embedder, config, "offline" if pipeline is None else str(pipeline))
+
+    def speakers(
+        self,
+        source: AudioSource,
+        *,
+        channel: int | None = None,
+        hints: SpeakerHints | None = None,
+        limit_s: float | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> SpeakerTurns:
+        """Who spoke when in `source` (downmixed, or only `channel`), in bounded memory."""
+        long_form = self.config.long_form
+        return diarize_speakers(
+            mono_windows(source, long_form.window_s, channel=channel, limit_s=limit_s),
+            self.pipeline,
+            self.embedder,
+            hints=hints or SpeakerHints(),
+            link_threshold=long_form.link_threshold,
+            merge_gap_s=self.config.params.segmentation.min_duration_off,
+            progress=progress,
+        )
+
+    def dominant_voice(
+        self, source: AudioSource, *, channel: int | None = None
+    ) -> tuple[np.ndarray | None, float]:
+        """The embedding and seconds of speech of the voice that speaks most in `source`."""
+        turns = self.speakers(source, channel=channel)
+        if not turns.embeddings:
+            return None, 0.0
+        label = max(turns.embeddings, key=lambda s: turns.speech_s.get(s, 0.0))
+        return turns.embeddings[label], turns.speech_s[label]
+
+    def embed(self, waveform: np.ndarray, turns: list[tuple[float, float]]):
+        """`embed_speech` with this backend's embedder."""
+        return embed_speech(self.embedder, waveform, turns)
+
+
+def get_diarizer(options: Options | None = None) -> Diarizer:
+    """The backend `options` ask for (pipeline, token, device), loaded once and reused."""
+    options = options or Options()
+    key = (options.pipeline, options.hf_token, options.device)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    diarizer = Diarizer.load(options.pipeline, token=options.hf_token, device=options.device)
+    with _cache_lock:
+        _cache[key] = diarizer
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return diarizer

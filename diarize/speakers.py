@@ -1,0 +1,370 @@
+"""Anonymous speakers of a recording: who spoke when, and what each voice sounds like.
+
+pyannote's pipeline holds whole-file arrays, so a long recording is fed to it in windows
+(``long_form.window_s`` of ``models/offline-diarization.yaml``, streamed from
+`AudioSource.blocks`). Each window is diarized on its own; each of its speakers gets a CAM++
+embedding from its own (non-overlapped) speech, and `SpeakerLinker` ties the speakers of
+successive windows together by those embeddings. Memory stays bounded by one window however
+long the call is. The same embeddings compare speakers with enrolled voiceprints, whatever
+pipeline did the diarization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from pyannote.core import Annotation
+from scipy.optimize import linear_sum_assignment
+
+from diarize.audio import AudioSource
+from diarize.errors import ChannelLayoutError
+from diarize.segments import Segment, merge_close
+
+__all__ = [
+    "SAMPLE_RATE",
+    "SpeakerHints",
+    "SpeakerLinker",
+    "SpeakerTurns",
+    "diarize_speakers",
+    "embed_speech",
+    "mono_windows",
+]
+
+SAMPLE_RATE = 16000
+"""Rate the models run at."""
+
+_MIN_EMBED_TURN_S = 0.5  # shorter turns give unreliable embeddings
+_EMBED_PIECE_S = 10.0  # CAM++ is fed at most this much speech at once
+_MAX_EMBED_SPEECH_S = 60.0  # per speaker and window: plenty for a stable voiceprint
+_SHORT_TAIL = 0.25  # a last window shorter than this share of window_s joins the one before
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class SpeakerHints:
+    """Speaker-count hints passed to pyannote (None: let it decide)."""
+
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+
+
+@dataclass
+class SpeakerTurns:
+    """The anonymous speakers of one recording.
+
+    Attributes
+    ----------
+    segments
+        Speech turns labelled ``SPEAKER_00``, ``SPEAKER_01``, ...; they overlap where people
+        speak at once.
+    exclusive_segments
+        The same turns with at most one speaker at a time.
+    embeddings
+        Unit-norm CAM++ embedding of each label (missing when it never spoke long enough alone).
+    speech_s
+        Seconds of speech of each label.
+    """
+
+    segments: list[Segment] = field(default_factory=list)
+    exclusive_segments: list[Segment] = field(default_factory=list)
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict)
+    speech_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        """Every speaker label, in order."""
+        return sorted({s.speaker for s in self.segments})
+
+
+def mono_windows(
+    source: AudioSource,
+    window_s: float,
+    *,
+    channel: int | None = None,
+    limit_s: float | None = None,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Stream `source` as (offset_s, mono float32 samples at `SAMPLE_RATE`) windows.
+
+    Parameters
+    ----------
+    source
+        The recording.
+    window_s
+        Window length; a last window shorter than a quarter of it joins the one before.
+    channel
+        Keep only this channel; ``None`` downmixes.
+    limit_s
+        Stop after this many seconds.
+    """
+    if channel is not None and not 0 <= channel < source.info.num_channels:
+        raise ChannelLayoutError(
+            f"{source.info.path or '<array>'}: no channel {channel} in a "
+            f"{source.info.num_channels}-channel recording"
+        )
+    pending: np.ndarray | None = None
+    offset_s = 0.0
+    taken = 0
+    limit = None if limit_s is None else int(limit_s * SAMPLE_RATE)
+    for block in source.blocks(SAMPLE_RATE, window_s):
+        mono = block[channel] if channel is not None else block.mean(axis=0)
+        if limit is not None:
+            mono = mono[: max(0, limit - taken)]
+        taken += mono.shape[0]
+        if pending is not None:
+            if mono.shape[0] < _SHORT_TAIL * window_s * SAMPLE_RATE:
+                mono = np.concatenate([pending, mono])
+            else:
+                yield offset_s, pending
+                offset_s += pending.shape[0] / SAMPLE_RATE
+        pending = np.ascontiguousarray(mono, dtype=np.float32)
+        if limit is not None and taken >= limit:
+            break
+    if pending is not None and pending.shape[0]:
+        yield offset_s, pending
+
+
+def embed_speech(
+    embedder: torch.nn.Module,
+    waveform: np.ndarray,
+    turns: Iterable[tuple[float, float]],
+    *,
+    max_speech_s: float = _MAX_EMBED_SPEECH_S,
+) -> tuple[np.ndarray | None, float]:
+    """A unit-norm CAM++ embedding of one voice from its turns in `waveform`.
+
+    Longer turns are used first (they embed more reliably), up to `max_speech_s`; each is cut
+    into pieces of at most 10 s, embedded, normalised, and averaged weighted by duration.
+
+    Parameters
+    ----------
+    embedder
+        A `models.campplus.CAMPPlusEmbedding` (any model called as ``model(waveforms)``).
+    waveform
+        Mono float32 samples at `SAMPLE_RATE`.
+    turns
+        (start_s, end_s) spans of this voice, relative to `waveform`.
+
+    Returns
+    -------
+    (embedding, seconds used)
+        ``(None, 0.0)`` when no turn is long enough.
+    """
+    spans = sorted(
+        ((s, e) for s, e in turns if e - s >= _MIN_EMBED_TURN_S), key=lambda t: t[0] - t[1]
+    )
+    pieces: list[tuple[int, int]] = []
+    used_s = 0.0
+    for start_s, end_s in spans:
+        if used_s >= max_speech_s:
+            break
+        end_s = min(end_s, start_s + max_speech_s - used_s)
+        t = start_s
+        while end_s - t >= _MIN_EMBED_TURN_S:
+            stop = min(end_s, t + _EMBED_PIECE_S)
+            pieces.append((int(t * SAMPLE_RATE), int(stop * SAMPLE_RATE)))
+            used_s += stop - t
+            t = stop
+    device = next(embedder.parameters()).device
+    total = np.zeros(0)
+    weight_s = 0.0
+    with torch.inference_mode():
+        for a, b in pieces:
+            chunk = torch.from_numpy(np.ascontiguousarray(waveform[a:b]))[None, None].to(device)
+            vector = embedder(chunk)[0].float().cpu().numpy()
+            if not np.all(np.isfinite(vector)):
+                continue
+            vector = vector / (np.linalg.norm(vector) + 1e-12)
+            total = vector * (b - a) if total.size == 0 else total + vector * (b - a)
+            weight_s += (b - a) / SAMPLE_RATE
+    if weight_s == 0.0:
+        return None, 0.0
+    return (total / np.linalg.norm(total)).astype(np.float32), weight_s
+
+
+class SpeakerLinker:
+    """Ties each window's local speakers to global ones by embedding similarity.
+
+    Local speakers of one window are different people, so each window is matched one-to-one
+    (Hungarian) against the global speakers; a pair counts when its cosine distance is at most
+    `link_threshold`. Unmatched local speakers become new global speakers.
+    """
+
+    def __init__(self, link_threshold: float) -> None:
+        self.link_threshold = link_threshold
+        self._sums: list[np.ndarray | None] = []
+        self.speech_s: list[float] = []
+
+    def centroid(self, index: int) -> np.ndarray | None:
+        """Unit-norm mean embedding of a global speaker (None if it has none)."""
+        total = self._sums[index]
+        return None if total is None else total / np.linalg.norm(total)
+
+    def link(self, local: dict[str, tuple[np.ndarray | None, float]]) -> dict[str, int]:
+        """Map local labels (with embedding and seconds of speech) to global speaker indices."""
+        names = list(local)
+        known = [i for i in range(len(self._sums)) if self._sums[i] is not None]
+        with_vec = [n for n in names if local[n][0] is not None]
+        mapping: dict[str, int] = {}
+        if known and with_vec:
+            centroids = np.stack([self.centroid(i) for i in known])
+            vectors = np.stack([local[n][0] for n in with_vec])
+            distance = 1.0 - vectors @ centroids.T
+            # shape: (local speakers, global speakers)
+            rows, cols = linear_sum_assignment(distance)
+            for r, c in zip(rows, cols, strict=True):
+                if distance[r, c] <= self.link_threshold:
+                    mapping[with_vec[r]] = known[c]
+        for name in names:
+            if name not in mapping:
+                self._sums.append(None)
+                self.speech_s.append(0.0)
+                mapping[name] = len(self._sums) - 1
+            vector, seconds = local[name]
+            index = mapping[name]
+            if vector is not None:
+                total = self._sums[index]
+                self._sums[index] = vector * seconds if total is None else total + vector * seconds
+            self.speech_s[index] += seconds
+        return mapping
+
+    def merge_down(self, max_speakers: int) -> dict[int, int]:
+        """Merge the closest global speakers until at most `max_speakers` remain.
+
+        Returns the map from every global index to the index it was merged into.
+        """
+        alive = list(range(len(self._sums)))
+        target = {i: i for i in alive}
+        while len([i for i in alive if self._sums[i] is not None]) > max(1, max_speakers):
+            vec = [i for i in alive if self._sums[i] is not None]
+            centroids = np.stack([self.centroid(i) for i in vec])
+            similarity = centroids @ centroids.T
+            np.fill_diagonal(similarity, -np.inf)
+            a, b = np.unravel_index(np.argmax(similarity), similarity.shape)
+            keep, drop = sorted((vec[a], vec[b]), key=lambda i: -self.speech_s[i])
+            self._sums[keep] = self._sums[keep] + self._sums[drop]
+            self.speech_s[keep] += self.speech_s[drop]
+            self._sums[drop] = None
+            alive.remove(drop)
+            for k, v in target.items():
+                if v == drop:
+                    target[k] = keep
+        return target
+
+
+def diarize_speakers(
+    windows: Iterable[tuple[float, np.ndarray]],
+    pipeline,
+    embedder: torch.nn.Module,
+    *,
+    hints: SpeakerHints = SpeakerHints(),
+    link_threshold: float,
+    merge_gap_s: float = 0.0,
+    progress: Progress | None = None,
+) -> SpeakerTurns:
+    """Diarize mono windows with a pyannote pipeline and link their speakers.
+
+    Parameters
+    ----------
+    windows
+        (offset_s, mono float32 at `SAMPLE_RATE`) pairs, e.g. from `mono_windows`.
+    pipeline
+        A pyannote ``SpeakerDiarization``-like pipeline (see `models.pipelines`).
+    embedder
+        The CAM++ model used to compare speakers across windows and with voiceprints.
+    hints
+        Speaker-count hints; per window only the maximum applies (a speaker may be silent
+        in a window), the exact count is enforced once all windows are linked.
+    link_threshold
+        Cosine distance under which speakers of two windows are the same person.
+    merge_gap_s
+        Turns of one speaker closer than this are joined (across window edges too).
+    progress
+        Called with the seconds of audio done so far (fractional within a window).
+    """
+    linker = SpeakerLinker(link_threshold)
+    raw: list[Segment] = []
+    raw_exclusive: list[Segment] = []
+    most = hints.num_speakers or hints.max_speakers
+    for offset_s, waveform in windows:
+        duration_s = waveform.shape[0] / SAMPLE_RATE
+        output = _run_window(pipeline, waveform, hints, offset_s, duration_s, progress)
+        overlapped, exclusive = _annotations(output)
+        local = {
+            label: embed_speech(
+                embedder, waveform, [(s.start, s.end) for s in exclusive.label_timeline(label)]
+            )
+            for label in overlapped.labels()
+        }
+        mapping = linker.link(local)
+        for annotation, sink in ((overlapped, raw), (exclusive, raw_exclusive)):
+            for turn, _, label in annotation.itertracks(yield_label=True):
+                start_s, end_s = offset_s + turn.start, offset_s + turn.end
+                sink.append(Segment(start_s, end_s, str(mapping[label])))
+        if progress is not None:
+            progress(offset_s + duration_s)
+    merged = linker.merge_down(most) if most else {}
+    return _finish(linker, raw, raw_exclusive, merged, merge_gap_s)
+
+
+def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
+    """One pyannote call on one window, its progress reported in seconds of audio."""
+    file = {"waveform": torch.from_numpy(waveform)[None], "sample_rate": SAMPLE_RATE}
+    kwargs = {"max_speakers": hints.num_speakers or hints.max_speakers}
+    if hints.min_speakers and not hints.num_speakers:
+        kwargs["min_speakers"] = min(hints.min_speakers, kwargs["max_speakers"] or 10**6)
+    kwargs = {k: v for k, v in kwargs.items() if v}
+
+    def hook(step: str, artifact=None, file=None, completed=None, total=None, **_) -> None:
+        if progress is None or not total or completed is None:
+            return
+        share = {"segmentation": (0.0, 0.3), "embeddings": (0.3, 0.65)}.get(step)
+        if share is not None:
+            progress(offset_s + duration_s * (share[0] + share[1] * completed / total))
+
+    return pipeline(file, hook=hook, **kwargs)
+
+
+def _annotations(output) -> tuple[Annotation, Annotation]:
+    """(overlapped, exclusive) annotations from a pyannote 4 output or a legacy Annotation."""
+    if isinstance(output, Annotation):
+        return output, _exclusive(output)
+    return output.speaker_diarization, output.exclusive_speaker_diarization
+
+
+def _exclusive(annotation: Annotation) -> Annotation:
+    """A non-overlapping version of a legacy output: overlapped stretches are left out."""
+    result = Annotation(uri=annotation.uri)
+    for segment, track, label in annotation.itertracks(yield_label=True):
+        result[segment, track] = label
+    overlap = annotation.get_overlap()
+    return result.extrude(overlap) if overlap else result
+
+
+def _finish(linker, raw, raw_exclusive, merged, merge_gap_s) -> SpeakerTurns:
+    """Relabel global indices as ``SPEAKER_NN`` (by first turn) and merge touching turns."""
+
+    def target(seg: Segment) -> int:
+        index = int(seg.speaker)
+        return merged.get(index, index)
+
+    order: dict[int, str] = {}
+    for seg in sorted(raw):
+        order.setdefault(target(seg), f"SPEAKER_{len(order):02d}")
+    relabel = {}
+    for sink, items in (("segments", raw), ("exclusive", raw_exclusive)):
+        relabel[sink] = merge_close(
+            (Segment(s.start_s, s.end_s, order[target(s)]) for s in items if target(s) in order),
+            merge_gap_s,
+        )
+    turns = SpeakerTurns(relabel["segments"], relabel["exclusive"])
+    for index, label in order.items():
+        centroid = linker.centroid(index)
+        if centroid is not None:
+            turns.embeddings[label] = centroid
+        turns.speech_s[label] = sum(s.duration_s for s in turns.segments if s.speaker == label)
+    return turns

@@ -1,0 +1,242 @@
+"""Diarization pipelines: the offline default built from bundled weights, and pretrained ones.
+
+Both are pyannote.audio ``SpeakerDiarization`` pipelines, driven by pyannote itself:
+
+- `build_offline_pipeline` builds `OfflineSpeakerDiarization` (pyannote's class with the
+  bundled segmentation-3.0 and CAM++ models) and instantiates it with the tuned numbers of
+  ``models/offline-diarization.yaml``. No download, no token.
+- `load_pretrained_pipeline` loads any pyannote pipeline by Hugging Face id (with a token) or
+  from a local directory (an offline clone whose ``config.yaml`` points at local weights).
+- `export_pipeline_dir` writes the offline pipeline as such a directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning
+import torch
+import yaml
+from pyannote.audio import Model, Pipeline
+from pyannote.audio.core.plda import PLDA
+from pyannote.audio.pipelines import SpeakerDiarization
+
+from diarize.errors import ModelLoadError
+from models.assets import AssetFileName
+from models.config import DiarizationConfig, load_config
+from models.loader import ModelSpec, load_model, resolve_device
+
+__all__ = [
+    "OfflineSpeakerDiarization",
+    "UnusedPLDA",
+    "build_offline_pipeline",
+    "export_pipeline_dir",
+    "load_pipeline",
+    "load_pretrained_pipeline",
+    "save_checkpoint",
+]
+
+
+class UnusedPLDA(PLDA):
+    """Stands in for the PLDA that pyannote.audio 4.0.7's `SpeakerDiarization` always loads.
+
+    Only ``VBxClustering`` reads a PLDA; agglomerative clustering never calls it. Passing this
+    placeholder (it *is* a `PLDA`, so pyannote's ``get_plda`` accepts it as is) avoids
+    inventing PLDA weights that the bundled CAM++ embedding has none of.
+    """
+
+    def __init__(self) -> None:  # no transform files to read
+        self.lda_dimension = 0
+
+    def __call__(self, embeddings: Any) -> Any:
+        raise RuntimeError("no PLDA is loaded: use AgglomerativeClustering, or give a PLDA")
+
+    @property
+    def phi(self) -> Any:
+        raise RuntimeError("no PLDA is loaded: use AgglomerativeClustering, or give a PLDA")
+
+
+class OfflineSpeakerDiarization(SpeakerDiarization):
+    """pyannote's `SpeakerDiarization` whose models are our specs and whose PLDA is optional.
+
+    Parameters
+    ----------
+    segmentation, embedding
+        Model specs for `models.loader.load_model` (bundled names, local paths, or the
+        ``$model/...`` mappings of a local pipeline directory).
+    plda
+        Only needed (and then required) for ``VBxClustering``.
+    **kwargs
+        Everything else `SpeakerDiarization` takes (clustering, segmentation_step, batch sizes).
+    """
+
+    def __init__(
+        self,
+        segmentation: ModelSpec = "segmentation-3.0",
+        embedding: ModelSpec = "campplus",
+        clustering: str = "AgglomerativeClustering",
+        plda: Any = None,
+        token: str | None = None,
+        cache_dir: str | Path | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if plda is None:
+            if clustering == "VBxClustering":
+                raise ModelLoadError("VBxClustering needs a PLDA; use AgglomerativeClustering")
+            plda = UnusedPLDA()
+        super().__init__(
+            segmentation=load_model(segmentation, device="cpu"),
+            embedding=load_model(embedding, device="cpu"),
+            clustering=clustering,
+            plda=plda,
+            **kwargs,
+        )
+
+
+def build_offline_pipeline(
+    config: DiarizationConfig | str | Path | None = None,
+    *,
+    device: str | torch.device | None = None,
+    segmentation_batch_size: int | None = None,
+    embedding_batch_size: int | None = None,
+) -> SpeakerDiarization:
+    """The offline default: bundled weights, tuned numbers, ready to call.
+
+    Parameters
+    ----------
+    config
+        A loaded configuration or a YAML path (default: ``models/offline-diarization.yaml``).
+    device
+        ``None`` runs on CUDA when available.
+    segmentation_batch_size, embedding_batch_size
+        Override the configured batch sizes.
+
+    Raises
+    ------
+    ModelLoadError, ConfigError
+    """
+    if not isinstance(config, DiarizationConfig):
+        config = load_config(config)
+    s = config.structure
+    pipeline = OfflineSpeakerDiarization(
+        segmentation=s.segmentation,
+        embedding=s.embedding,
+        clustering=s.clustering,
+        segmentation_step=s.segmentation_step,
+        embedding_exclude_overlap=s.embedding_exclude_overlap,
+        segmentation_batch_size=segmentation_batch_size or s.segmentation_batch_size,
+        embedding_batch_size=embedding_batch_size or s.embedding_batch_size,
+    )
+    pipeline.instantiate(config.params.to_pyannote())
+    return pipeline.to(resolve_device(device))
+
+
+def load_pretrained_pipeline(
+    spec: str | Path, *, token: str | None = None, device: str | torch.device | None = None
+) -> Pipeline:
+    """A pyannote pipeline from a local directory (or its ``config.yaml``) or a Hugging Face id.
+
+    Parameters
+    ----------
+    spec
+        A local directory or ``config.yaml``; anything else is taken as a Hugging Face id
+        (e.g. ``pyannote/speaker-diarization-community-1``), which needs network and,
+        for gated pipelines, a `token`.
+    token
+        Hugging Face token; never logged nor put in an error message.
+    device
+        ``None`` runs on CUDA when available.
+
+    Raises
+    ------
+    ModelLoadError
+        When the pipeline cannot be found or built.
+    """
+    local = Path(spec).expanduser()
+    if local.is_dir() and not (local / AssetFileName.PIPELINE.value).is_file():
+        raise ModelLoadError(f"{spec}: directory has no {AssetFileName.PIPELINE.value}")
+    checkpoint = str(local) if local.exists() else str(spec)
+    try:
+        pipeline = Pipeline.from_pretrained(checkpoint, token=token or None)
+    except Exception as exc:  # hub, yaml, import and checkpoint errors of every kind
+        raise ModelLoadError(f"{spec}: cannot load pipeline ({_scrub(exc, token)})") from None
+    if pipeline is None:
+        raise ModelLoadError(
+            f"{spec}: cannot load pipeline (not a local directory; on the hub, check the id, "
+            "the token and that its user conditions are accepted)"
+        )
+    return pipeline.to(resolve_device(device))
+
+
+def load_pipeline(
+    spec: str | Path | None = None,
+    *,
+    token: str | None = None,
+    device: str | torch.device | None = None,
+    config: DiarizationConfig | str | Path | None = None,
+) -> Pipeline:
+    """`build_offline_pipeline` when `spec` is None, else `load_pretrained_pipeline`."""
+    if spec is None:
+        return build_offline_pipeline(config, device=device)
+    return load_pretrained_pipeline(spec, token=token, device=device)
+
+
+def save_checkpoint(model: Model, path: str | Path) -> Path:
+    """Write `model` as a pyannote.audio checkpoint that ``Model.from_pretrained`` reads."""
+    checkpoint: dict[str, Any] = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": dict(model.hparams),
+        "pytorch-lightning_version": lightning.__version__,
+    }
+    model.on_save_checkpoint(checkpoint)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(checkpoint, path)
+    return path
+
+
+def export_pipeline_dir(
+    directory: str | Path, config: DiarizationConfig | str | Path | None = None
+) -> Path:
+    """Write the offline pipeline as a self-contained pyannote pipeline directory.
+
+    The directory holds ``config.yaml`` (``$model/segmentation`` and ``$model/embedding``
+    point at its own sub-folders) and one ``pytorch_model.bin`` per model, so that
+    `load_pretrained_pipeline` (or pyannote's ``Pipeline.from_pretrained``) loads it offline.
+    """
+    if not isinstance(config, DiarizationConfig):
+        config = load_config(config)
+    directory = Path(directory)
+    s = config.structure
+    for subfolder, spec in (("segmentation", s.segmentation), ("embedding", s.embedding)):
+        target = directory / subfolder / AssetFileName.MODEL.value
+        save_checkpoint(load_model(spec, device="cpu"), target)
+    document = {
+        "dependencies": dict(config.dependencies),
+        "pipeline": {
+            "name": f"{OfflineSpeakerDiarization.__module__}.OfflineSpeakerDiarization",
+            "params": {
+                "segmentation": "$model/segmentation",
+                "embedding": "$model/embedding",
+                "clustering": s.clustering,
+                "segmentation_step": s.segmentation_step,
+                "embedding_exclude_overlap": s.embedding_exclude_overlap,
+                "segmentation_batch_size": s.segmentation_batch_size,
+                "embedding_batch_size": s.embedding_batch_size,
+            },
+        },
+        "params": config.params.to_pyannote(),
+    }
+    config_file = directory / AssetFileName.PIPELINE.value
+    config_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return directory
+
+
+def _scrub(exc: BaseException, token: str | None) -> str:
+    """An exception's message on one line, without the token."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    for secret in filter(None, (token, os.environ.get("HF_TOKEN"))):
+        text = text.replace(secret, "***")
+    return text[:300]

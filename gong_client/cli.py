@@ -117,6 +117,9 @@ def _upload(
         if not call.get("clientUniqueId"):
             call["clientUniqueId"] = derive_client_unique_id(audio, call)
         validate_call(call, source=str(call_path), require_timeline_party_ids=False)
+        done = client.finished_upload(call["clientUniqueId"])
+        if done is not None:
+            return done
         if not no_diarize and not call.get("speakersTimeline"):
             call = _enrich(audio, call, show)
         with _upload_bar(show) as progress:
@@ -241,6 +244,9 @@ def emulator(
         serve(config, host=host, port=port, on_ready=ready)
     except OSError as exc:
         raise fail(f"cannot serve on {host}:{port} ({exc.strerror or exc})") from None
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down for
+        typer.echo("Gong emulator stopped", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 register(app)

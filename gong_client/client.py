@@ -4,20 +4,8 @@ Every request goes through one path (`GongClient._request`): the shared `RateLim
 `send_with_retry` (bounded, jittered backoff on 5xx and transport errors, ``Retry-After`` on
 429, never a retry of 400/401/403/409), then a typed error for a final error status.
 
-Exactly once
-------------
-``POST /v2/calls`` is not idempotent, so `upload_call` pins a stable clientUniqueId (the
-call's own, else ``sha256-<hex>`` of the recording's bytes) and writes its progress to the
-`Journal` before and after each step:
-
-- A retry of the POST is safe because Gong refuses a second call with the same
-  clientUniqueId; the only risk is *losing* the callId when the first attempt was processed
-  but its answer never came (5xx, dropped connection, timeout). Then the retry gets a 409,
-  and the callId is looked up by clientUniqueId (see ``_recover.py``) before giving up.
-- A run that stops between the steps (crash, Ctrl-C, network loss) finds ``created`` with
-  the callId next time and only uploads the media; a ``finished`` call is never sent again.
-- The media PUT replaces the media of one call, so it is retried like any idempotent
-  request, re-reading the file from disk on each attempt.
+The exactly-once upload flow (journal, clientUniqueId, what is retried and why) is described
+in ``_upload.py``.
 
 The client is synchronous and thread-safe: threads share its connection pool, limiter and
 journal, and uploads of the same clientUniqueId are serialised. There is no async twin.
@@ -25,7 +13,6 @@ journal, and uploads of the same clientUniqueId are serialised. There is no asyn
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -35,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -43,76 +29,20 @@ import httpx
 
 from gong_client._auth import OAuthToken, auth_from_env
 from gong_client._config import DEFAULT_RATE_PER_S, resolve_base_url
-from gong_client._journal import Entry, Journal, make_owner
-from gong_client._media import MediaBody, MediaFile, Progress, check_media, sha256_file
+from gong_client._journal import Journal, make_owner
+from gong_client._media import MediaBody, MediaFile, Progress, check_media
 from gong_client._ratelimit import RateLimiter
 from gong_client._recover import find_call_id
 from gong_client._responses import error_from_response, success_body
 from gong_client._retry import Outcome, RetryPolicy, send_with_retry
-from gong_client.errors import InvalidCallError, JournalError
+from gong_client._upload import UploadResult, derive_client_unique_id, resume_upload
+from gong_client.errors import InvalidCallError
 
 __all__ = ["GongClient", "UploadResult", "derive_client_unique_id"]
 
 logger = logging.getLogger("gong_client")
 
 CALLS_PATH = "/v2/calls"
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    """What `GongClient.upload_call` did.
-
-    Attributes
-    ----------
-    call_id
-        Gong's callId.
-    url
-        The call's page in Gong (``None`` on the ``downloadMediaUrl`` route).
-    client_unique_id
-        The clientUniqueId the call was created with.
-    resumed
-        An earlier, interrupted run of this upload was picked up from the journal.
-    already_uploaded
-        The journal says the call was finished before: nothing was sent this time.
-    """
-
-    call_id: str
-    url: str | None
-    client_unique_id: str
-    resumed: bool = False
-    already_uploaded: bool = False
-
-    def to_dict(self) -> dict[str, str | None]:
-        """Return ``{"callId": ..., "url": ...}``, what the CLI prints."""
-        return {"callId": self.call_id, "url": self.url}
-
-
-def derive_client_unique_id(audio_path: str | os.PathLike | None, call: Mapping[str, Any]) -> str:
-    """Return a stable clientUniqueId for a call that has none.
-
-    Parameters
-    ----------
-    audio_path
-        The recording; its content decides the id (``sha256-<hex>``), not its name or time.
-    call
-        The call body; with a ``downloadMediaUrl`` and no file, the id is
-        ``url-sha256-<hex of the URL>`` (Gong requires that URL to be unique).
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    MediaError
-        The recording cannot be read.
-    """
-    if audio_path is not None and not call.get("downloadMediaUrl"):
-        return "sha256-" + sha256_file(audio_path)
-    url = call.get("downloadMediaUrl")
-    if not url:
-        raise ValueError("a clientUniqueId needs a recording or a downloadMediaUrl to derive from")
-    return "url-sha256-" + hashlib.sha256(str(url).encode()).hexdigest()
 
 
 class GongClient:
@@ -211,6 +141,16 @@ class GongClient:
             if self._journal is None:
                 self._journal = Journal(self._state_dir)
             return self._journal
+
+    def finished_upload(self, client_unique_id: str) -> UploadResult | None:
+        """Return the result of an upload the journal records as finished, else ``None``.
+
+        Lets a caller skip expensive preparation (diarization) of a call already in Gong.
+        """
+        entry = self.journal.get(self.base_url, client_unique_id)
+        if entry is None or entry.state != "finished":
+            return None
+        return UploadResult.from_finished(entry)
 
     # -- the two API steps -------------------------------------------------------------
 
@@ -338,43 +278,18 @@ class GongClient:
                 self.base_url, cuid, self._owner, media_bytes=media.size_bytes if media else None
             )
             try:
-                return self._resume(journal, entry, is_new, body, media, progress)
+                return resume_upload(
+                    journal,
+                    self.base_url,
+                    entry,
+                    is_new,
+                    body,
+                    media,
+                    post_call=self._post_call,
+                    put_media=lambda call_id: self._put_media(call_id, media, progress),
+                )
             finally:
                 journal.release(self.base_url, cuid, self._owner)
-
-    def _resume(
-        self,
-        journal: Journal,
-        entry: Entry,
-        is_new: bool,
-        body: dict[str, Any],
-        media: MediaFile | None,
-        progress: Progress | None,
-    ) -> UploadResult:
-        cuid = entry.client_unique_id
-        if entry.state == "finished":
-            logger.info("clientUniqueId %s was uploaded before as call %s", cuid, entry.call_id)
-            return UploadResult(entry.call_id or "", entry.url, cuid, True, True)
-        if entry.state == "posting":
-            forget = (lambda: journal.forget(self.base_url, cuid)) if is_new else None
-            call_id, request_ids = self._post_call(body, maybe_created=not is_new, refused=forget)
-            journal.mark_created(self.base_url, cuid, call_id, request_ids)
-        else:
-            call_id = entry.call_id or ""
-            if media and entry.media_bytes is not None and entry.media_bytes != media.size_bytes:
-                raise JournalError(
-                    journal.path,
-                    f"clientUniqueId {cuid!r} was created as call {call_id} from a recording of "
-                    f"{entry.media_bytes} bytes, but {media.path} has {media.size_bytes}",
-                )
-            logger.info("resuming call %s (%s) at the media step", call_id, cuid)
-        if media is None:
-            journal.mark_finished(self.base_url, cuid, None)
-            return UploadResult(call_id, None, cuid, resumed=not is_new)
-        answer = self._put_media(call_id, media, progress)
-        url = answer.get("url") if isinstance(answer.get("url"), str) else None
-        journal.mark_finished(self.base_url, cuid, url)
-        return UploadResult(call_id, url, cuid, resumed=not is_new)
 
     # -- requests ----------------------------------------------------------------------
 

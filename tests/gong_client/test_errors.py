@@ -90,9 +90,8 @@ def test_every_httpx_error_becomes_a_transport_error(exc_class: type[httpx.HTTPE
         exc = exc_class("boom", request=request, response=httpx.Response(500, request=request))
     else:
         exc = exc_class("boom", request=request)
-    with pytest.raises(TransportError) as caught:
-        with map_httpx_errors("POST", "/v2/calls", attempts=3):
-            raise exc
+    with pytest.raises(TransportError) as caught, map_httpx_errors("POST", "/v2/calls", 3):
+        raise exc
     assert caught.value.cause == exc_class.__name__
     assert caught.value.attempts == 3
     assert caught.value.__cause__ is exc

@@ -1,0 +1,120 @@
+"""The fault campaign: many uploads, some concurrent, against an emulator that fails often.
+
+Afterwards every call must be in the emulator exactly once with its complete media, the
+request rate seen by the server must never have exceeded its limit, and running the whole
+batch again must send nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from gong_client import RetryPolicy
+from tests.gong_client.helpers import (
+    KEY,
+    SECRET,
+    logged_requests,
+    make_call,
+    max_in_window,
+    sha256_of,
+    write_audio,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+FAULTS = {
+    "fail_rate": 0.15,
+    "drop_rate": 0.12,
+    "throttle_rate": 0.08,
+    "slow_s": 0.05,
+    "slow_rate": 0.2,
+}
+
+
+def _batch(tmp_path: Path, count: int) -> list[tuple[Path, dict]]:
+    jobs = []
+    for i in range(count):
+        suffix = ("wav", "flac")[i % 2]
+        audio = write_audio(tmp_path / f"call-{i}.{suffix}", seconds=1 + i % 3, seed=i)
+        cuid = None if i % 4 == 0 else f"campaign-{i}"  # some ids derived from the content
+        jobs.append((audio, make_call(cuid, second=i)))
+    return jobs
+
+
+def _check(server, jobs, results, limit_per_s: int) -> None:
+    expected = {r.client_unique_id: audio for (audio, _), r in zip(jobs, results, strict=True)}
+    calls = server.emulator.store.all()
+    assert Counter(c["clientUniqueId"] for c in calls) == Counter(set(expected)), "each once"
+    for call in calls:
+        assert call["media"] is not None, call["clientUniqueId"]
+        assert call["media"]["sha256"] == sha256_of(expected[call["clientUniqueId"]])
+        assert call["callId"] == next(
+            r.call_id for r in results if r.client_unique_id == call["clientUniqueId"]
+        )
+    log = logged_requests(server.base_url)
+    assert max_in_window([r["receivedMonotonicS"] for r in log]) <= limit_per_s
+    assert not [r for r in log if r.get("limit")], "the client must stay under the limit"
+    faults = Counter((r["method"], r["fault"], r["faultAfter"]) for r in log if r["fault"])
+    assert sum(n for (_, kind, _), n in faults.items() if kind == "drop") > 0
+    assert sum(n for (_, kind, _), n in faults.items() if kind == "fail") > 0
+    assert sum(n for (_, kind, _), n in faults.items() if kind == "throttle") > 0
+
+
+def _run(client, jobs, threads: int):
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda job: client.upload_call(*job), jobs))
+
+
+def test_fault_campaign(start_emulator, make_client, tmp_path: Path) -> None:
+    limit = 6
+    server = start_emulator(limit_per_s=limit, seed=20240514, **FAULTS)
+    policy = RetryPolicy(max_attempts=8, base_delay_s=0.05, max_delay_s=0.5)
+    client = make_client(server, rate_per_s=limit, retry=policy, seed=1, timeout_s=5.0)
+    jobs = _batch(tmp_path, 16)
+    results = _run(client, jobs[:4], 1) + _run(client, jobs[4:], 4)
+    _check(server, jobs, results, limit)
+    before = len(logged_requests(server.base_url))
+    again = _run(make_client(server, rate_per_s=limit), jobs, 4)
+    assert all(r.already_uploaded for r in again)
+    assert len(logged_requests(server.base_url)) == before
+
+
+@pytest.mark.slow
+def test_fault_campaign_at_gongs_default_limit_with_a_killed_process(
+    start_emulator, make_client, tmp_path: Path
+) -> None:
+    server = start_emulator(seed=7, **FAULTS)  # 3 requests/s, as Gong
+    client = make_client(server, seed=2)  # default rate and retry policy
+    jobs = _batch(tmp_path, 60)
+    killed_audio = write_audio(tmp_path / "killed.wav", seconds=120, seed=99)
+    env = {**os.environ, "GONG_ACCESS_KEY": KEY, "GONG_ACCESS_KEY_SECRET": SECRET}
+    args = [
+        sys.executable,
+        "-m",
+        "tests.gong_client.uploader",
+        server.base_url,
+        str(tmp_path / "state"),
+        str(killed_audio),
+        "campaign-killed",
+    ]
+    child = subprocess.Popen([*args, "hang-in-media"], cwd=ROOT, env=env)
+    results = _run(client, jobs[:30], 6)
+    deadline = time.monotonic() + 120
+    while not Path(f"{killed_audio}.started").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child.kill()
+    child.wait()
+    rerun = subprocess.run([*args, "normal"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    results += _run(client, jobs[30:], 6)
+    jobs.append((killed_audio, make_call("campaign-killed")))
+    results.append(client.upload_call(killed_audio, make_call("campaign-killed")))
+    assert results[-1].already_uploaded
+    _check(server, jobs, results, 3)

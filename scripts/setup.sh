@@ -16,3 +16,15 @@ if ! { .venv/bin/python -m pip install --upgrade pip \
     exit 1
 fi
 echo "installed gong-diarize into .venv"
+# Optional: Debian's espeak-ng and flite give the benchmark's generated calls more voices
+# (benchmarks/ skip those calls without them). Installed only when missing and when this
+# runs as root with apt; never fails the set-up.
+if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v flite >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        if { apt-get update -qq && apt-get install -y -qq espeak-ng flite; } >>"$log" 2>&1; then
+            echo "installed espeak-ng and flite (benchmark voices)"
+        else
+            echo "note: espeak-ng/flite not installed; benchmarks skip their TTS calls" >&2
+        fi
+    fi
+fi

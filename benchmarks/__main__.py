@@ -1,0 +1,113 @@
+"""``python -m benchmarks``: run a suite, write the report, time the stereo path.
+
+```
+python -m benchmarks run --suite quick|full [--systems ours,senko] [--device auto|cpu|cuda]
+python -m benchmarks report [RUN_DIR ...]
+python -m benchmarks stereo-speed [--hours 1]
+python -m benchmarks build --suite quick|full
+```
+``run`` exits 1 when a system crashed on a file (or could not load), never because of a
+number; the figures are in ``benchmarks/results/<run>/results.json`` and in the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run a suite and save its results")
+    run.add_argument("--suite", choices=("quick", "full"), default="quick")
+    run.add_argument("--systems", help="comma-separated subset (default: ours and all peers)")
+    run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--report", action="store_true", help="write the report afterwards")
+    run.add_argument("-q", "--quiet", action="store_true")
+    report = commands.add_parser("report", help="write benchmarks/results/REPORT.md and plots")
+    report.add_argument(
+        "runs", nargs="*", type=Path, help="run folders (default: the latest run of each suite)"
+    )
+    speed = commands.add_parser("stereo-speed", help="time the stereo path on a long stereo call")
+    speed.add_argument("--hours", type=float, default=1.0)
+    speed.add_argument("--device", default="cpu")
+    speed.add_argument("-q", "--quiet", action="store_true")
+    build = commands.add_parser("build", help="only build (and cache) a suite's data")
+    build.add_argument("--suite", choices=("quick", "full"), default="quick")
+    build.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _run(args) -> int:
+    from benchmarks.report import print_summary, write_report
+    from benchmarks.runner import run_suite
+    from benchmarks.systems import SYSTEMS
+
+    systems = [s.strip() for s in args.systems.split(",")] if args.systems else None
+    unknown = [s for s in systems or [] if s not in SYSTEMS]
+    if unknown:
+        print(
+            f"error: unknown system(s) {', '.join(unknown)}; known: {', '.join(SYSTEMS)}",
+            file=sys.stderr,
+        )
+        return 2
+    run_dir, document = run_suite(args.suite, systems, args.device, args.seed, quiet=args.quiet)
+    print_summary(document)
+    print(f"results: {run_dir / 'results.json'}")
+    if args.report:
+        print(f"report: {write_report()}")
+    crashed = [r for r in document["results"] if r.get("status") == "error"]
+    for row in crashed:
+        print(f"CRASH {row['system']} on {row['item_id']}: {row.get('error')}", file=sys.stderr)
+    return 1 if crashed else 0
+
+
+def _report(args) -> int:
+    from benchmarks.report import write_report
+
+    try:
+        path = write_report(args.runs or None)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report: {path}")
+    return 0
+
+
+def _build(args) -> int:
+    from benchmarks.data.suites import suite_specs
+    from benchmarks.progress import progress_bar
+    from benchmarks.runner import build_items
+
+    with progress_bar() as bar:
+        items, skipped = build_items(suite_specs(args.suite, args.seed), bar)
+    for item in items:
+        print(f"{item.item_id:32s} {item.condition:15s} {item.duration_s:8.1f} s  {item.audio}")
+    for skip in skipped:
+        print(f"{skip['item_id']:32s} skipped: {skip['reason']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; the process exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "stereo-speed":
+        from benchmarks.stereo_speed import stereo_speed
+
+        return stereo_speed(args.hours, args.device, args.quiet)
+    return _build(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Benchmark data: real recordings, generated calls in several conditions, exact references."""
+
+__all__: list[str] = []

@@ -1,0 +1,105 @@
+"""Our systems as the benchmark drives them.
+
+- ``ours``: `diarize.process_call` on the recording and its call JSON, as a user runs it: the
+  stereo pass, the channel layout decision, diarization where needed, party mapping. Where a
+  generated call comes with enrolment speech, each party is enrolled first (not timed), so
+  mapping speakers to parties by voiceprint is measured too.
+- ``ours-stereo``: `diarize.stereo.analyze_stereo` alone on true stereo calls (speech per
+  channel, leaks removed), channels tied to parties by the call's ``mediaChannelId``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from benchmarks.data.items import BenchItem
+from benchmarks.rttm import Turn
+from benchmarks.systems import STEREO_CONDITIONS, Output, System, warmup_audio
+
+__all__ = ["OursCall", "OursStereo"]
+
+
+def _warmup_item() -> tuple[Path, dict]:
+    from benchmarks.data.calls import call_json
+
+    return warmup_audio(), call_json("warmup", ["rep", "customer-1"], "rep")
+
+
+class OursCall(System):
+    """``diarize.process_call`` with default options (offline models, device as the run's)."""
+
+    name = "ours"
+    description = "diarize.process_call: stereo pass, layout, offline diarization, party mapping"
+
+    def accepts(self, item: BenchItem) -> bool:
+        return True
+
+    def load(self) -> None:
+        import diarize
+
+        self.diarize = diarize
+        self.store = Path(tempfile.mkdtemp(prefix="bench-voiceprints-"))
+        audio, call = _warmup_item()
+        diarize.process_call(str(audio), call, options=self._options())
+
+    def _options(self):
+        return self.diarize.Options(device=self.device, voiceprints=self.store)
+
+    def prepare(self, item: BenchItem) -> None:
+        """A fresh voiceprint store (never the user's own), with every party that has
+        enrolment speech enrolled in it."""
+        from diarize.voiceprints import enroll, party_keys
+
+        shutil.rmtree(self.store, ignore_errors=True)
+        self.store = Path(tempfile.mkdtemp(prefix="bench-voiceprints-"))
+        call = json.loads(Path(item.call).read_text(encoding="utf-8"))
+        for party in call["parties"]:
+            clip = item.enrolment.get(party["partyId"])
+            keys = party_keys(party)
+            if clip and keys:
+                enroll(keys[0], [clip], self.store)
+
+    def run(self, item: BenchItem) -> Output:
+        call = json.loads(Path(item.call).read_text(encoding="utf-8"))
+        result = self.diarize.process_call(item.audio, call, options=self._options())
+        turns = [Turn(s.start_s, s.end_s, s.speaker) for s in result.segments]
+        details = {
+            "layout": result.layout.value,
+            "precise": result.precise,
+            "assignments": [a.to_dict() for a in result.assignments],
+        }
+        return Output(sorted(turns), labels_are_parties=True, details=details)
+
+
+class OursStereo(System):
+    """``diarize.stereo.analyze_stereo``: the stereo pass alone, channels mapped to parties."""
+
+    name = "ours-stereo"
+    description = "diarize.stereo.analyze_stereo: Silero VAD per channel with leak removal"
+
+    def accepts(self, item: BenchItem) -> bool:
+        return item.condition in STEREO_CONDITIONS and item.rep_channel is not None
+
+    def load(self) -> None:
+        from diarize.audio import open_audio
+        from diarize.stereo import analyze_stereo, load_stereo_params
+        from models.silero import load_silero_vad
+
+        self.open_audio, self.analyze_stereo = open_audio, analyze_stereo
+        self.params = load_stereo_params()[1]
+        self.vad = load_silero_vad()
+
+    def run(self, item: BenchItem) -> Output:
+        analysis = self.analyze_stereo(self.open_audio(item.audio), self.params, self.vad)
+        customers = [p for p in item.party_ids if p != item.rep_party_id]
+        labels = {f"ch{item.rep_channel}": item.rep_party_id}
+        if len(customers) == 1:
+            labels[f"ch{1 - item.rep_channel}"] = customers[0]
+        turns = [
+            Turn(s.start_s, s.end_s, labels.get(s.speaker, s.speaker)) for s in analysis.segments
+        ]
+        details = {"layout": analysis.layout.value, "leaked_frames": list(analysis.leaked_frames)}
+        return Output(sorted(turns), labels_are_parties=len(customers) == 1, details=details)

@@ -1,0 +1,218 @@
+"""The benchmark report: ``benchmarks/results/REPORT.md`` and its PNG plots.
+
+By default the latest run of each suite (and the latest stereo speed run) is reported; a run
+is a folder holding ``results.json`` (see `benchmarks.runner`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks import plots
+from benchmarks.aggregate import aggregate, best_peer, by_condition, ratio
+from benchmarks.report_text import (
+    condition_table,
+    headline_table,
+    machine_line,
+    per_file_table,
+    system_list,
+    targets_table,
+)
+from benchmarks.rttm import Turn, read_rttm
+
+__all__ = ["latest_runs", "print_summary", "write_report"]
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+_SUITES = ("quick", "full", "stereo-speed")
+
+
+def latest_runs(results_dir: Path = RESULTS_DIR) -> list[Path]:
+    """The newest run folder of each suite (and of the stereo speed benchmark)."""
+    found = []
+    for suite in _SUITES:
+        runs = sorted(p.parent for p in results_dir.glob(f"{suite}-*/results.json"))
+        if runs:
+            found.append(runs[-1])
+    return found
+
+
+def _load(run: Path) -> dict:
+    path = run / "results.json" if run.is_dir() else run
+    if not path.is_file():
+        raise FileNotFoundError(f"{run}: no results.json (run `python -m benchmarks run` first)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def print_summary(document: dict) -> None:
+    """A short table on stdout: DER and speed of every system per condition."""
+    table = by_condition(document["results"])
+    print(f"\n{document['suite']} suite on {machine_line(document['machine'])}")
+    for condition, systems in table.items():
+        print(f"  {condition}")
+        for name, f in systems.items():
+            der = "   -  " if f.get("der") is None else f"{100 * f['der']:5.1f}%"
+            xrt = "   -" if f.get("xrt") is None else f"{f['xrt']:7.1f}x"
+            errors = f"  ({f['errors']} crashed)" if f.get("errors") else ""
+            print(f"    {name:18s} DER {der}  speed {xrt}  files {f['files']}{errors}")
+    for skip in document.get("skipped", []):
+        print(f"  skipped {skip['item_id']}: {skip['reason']}")
+
+
+def _hypothesis(row: dict) -> list[Turn]:
+    path = Path(row.get("hyp_rttm") or "")
+    if not path.is_file():
+        return []
+    return [t for turns in read_rttm(path).values() for t in turns]
+
+
+def _timeline_calls(document: dict, limit: int = 3):
+    """Up to ``limit`` calls worth a picture: a real telephone call, a generated telephone
+    call and a stereo call, each with ours and the best peer on that file."""
+    from benchmarks.data.items import BenchItem, load_reference
+    from benchmarks.metrics import optimal_mapping
+
+    wanted = ("real-telephone", "telephony", "stereo", "clean16k", "real-meeting")
+    calls = []
+    for condition in wanted:
+        rows = [
+            r
+            for r in document["results"]
+            if r["condition"] == condition
+            and r.get("status") == "ok"
+            and Path(r.get("hyp_rttm") or "").is_file()
+        ]
+        if not rows:
+            continue
+        item_id = rows[0]["item_id"]
+        item = BenchItem.from_dict(document["items"][item_id])
+        try:
+            reference = load_reference(item)
+        except OSError:
+            continue
+        region = item.uem or (0.0, item.duration_s)
+        mine = {r["system"]: r for r in rows if r["item_id"] == item_id}
+        figures = {s: aggregate([r]) for s, r in mine.items()}
+        shown = [s for s in ("ours", "ours-stereo") if s in mine]
+        best = best_peer(figures, "der")
+        if best:
+            shown.append(best[0])
+        hypotheses = []
+        for system in shown:
+            turns = _hypothesis(mine[system])
+            mapping = optimal_mapping(reference, turns, region)
+            hypotheses.append(
+                (system, [Turn(t.start_s, t.end_s, mapping.get(t.speaker, "?")) for t in turns])
+            )
+        calls.append((f"{item_id} ({condition})", reference, hypotheses))
+        if len(calls) == limit:
+            break
+    return calls
+
+
+def _suite_section(document: dict, out_dir: Path) -> list[str]:
+    suite = document["suite"]
+    table = by_condition(document["results"])
+    lines = [
+        f"## Suite `{suite}`",
+        "",
+        f"Run `{document['run']}` ({document['started']}), device `{document['device']}`, "
+        f"{machine_line(document['machine'])}.",
+        "",
+    ]
+    images = [
+        plots.plot_der_by_condition(
+            table, out_dir / f"der_by_condition_{suite}.png", f"DER by condition ({suite} suite)"
+        )
+    ]
+    mono = [r for r in document["results"] if r["condition"] not in ("stereo", "long-stereo")]
+    stereo = [r for r in document["results"] if r["condition"] in ("stereo",)]
+    images.append(
+        plots.plot_speed_accuracy(
+            [("mono-like files", mono), ("stereo files", stereo)],
+            out_dir / f"speed_accuracy_{suite}.png",
+            f"Speed and accuracy ({suite} suite)",
+        )
+    )
+    calls = _timeline_calls(document)
+    if calls:
+        images.append(plots.plot_timelines(calls, out_dir / f"timelines_{suite}.png"))
+    lines += [f"![{p.stem}]({p.name})" for p in images] + [""]
+    lines += ["### Ours against the best peer", "", *headline_table(table), ""]
+    for condition, systems in table.items():
+        audio_s = max((f.get("audio_s") or 0) for f in systems.values())
+        lines += [
+            f"### `{condition}` ({max(f['files'] for f in systems.values())} files, "
+            f"{audio_s / 60:.1f} min of audio)",
+            "",
+            *condition_table(systems),
+            "",
+        ]
+    lines += per_file_table(document)
+    skipped = document.get("skipped") or []
+    if skipped:
+        lines += [
+            "",
+            "Skipped here: " + "; ".join(f"`{s['item_id']}` ({s['reason']})" for s in skipped),
+        ]
+    return lines + [""]
+
+
+def write_report(runs: list[Path] | None = None, out_dir: Path = RESULTS_DIR) -> Path:
+    """Write ``REPORT.md`` and its PNGs into ``out_dir``; the report's path.
+
+    Raises
+    ------
+    FileNotFoundError
+        No run to report on.
+    """
+    runs = runs or latest_runs(out_dir)
+    if not runs:
+        raise FileNotFoundError(
+            f"no benchmark runs under {out_dir}; run `python -m benchmarks run --suite quick` first"
+        )
+    documents = [_load(r) for r in runs]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suites = [d for d in documents if d.get("suite") != "stereo-speed"]
+    speed = [d for d in documents if d.get("suite") == "stereo-speed"]
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    lines = [
+        "# gong-diarize benchmark report",
+        "",
+        f"Written {now} by `python -m benchmarks report` from "
+        + ", ".join(f"`{d['run']}`" for d in documents)
+        + ".",
+        "",
+        "Figures of ours are also given as a ratio to the best peer on the same files in "
+        "the same run (below 1 is better for error rates and memory, above 1 for "
+        "precision, recall, mapping accuracy and speed).",
+        "",
+    ]
+    lines += ["## Targets", "", *targets_table(suites, speed), ""]
+    for document in speed:
+        lines += _speed_section(document)
+    for document in suites:
+        lines += _suite_section(document, out_dir)
+    lines += system_list(documents)
+    path = out_dir / "REPORT.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _speed_section(document: dict) -> list[str]:
+    table = by_condition(document["results"])
+    lines = [
+        "## Stereo speed",
+        "",
+        f"Run `{document['run']}` ({document['started']}), "
+        f"{machine_line(document['machine'])}; one generated stereo call with delayed "
+        "bleed, every system in the same run.",
+        "",
+    ]
+    for systems in table.values():
+        lines += condition_table(systems)
+        peer = ratio(systems, "der")
+        if peer is not None:
+            lines += ["", f"Ours' DER is {peer:.2f} times the energy baseline's."]
+    return lines + [""]

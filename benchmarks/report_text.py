@@ -1,0 +1,218 @@
+"""Markdown pieces of the benchmark report: tables and short descriptions."""
+
+from __future__ import annotations
+
+from benchmarks.aggregate import aggregate, best_peer, by_condition, ratio
+from benchmarks.systems import OURS, PEERS
+
+__all__ = [
+    "condition_table",
+    "headline_table",
+    "machine_line",
+    "per_file_table",
+    "system_list",
+    "targets_table",
+]
+
+_COLUMNS = (
+    ("der", "DER", "pct"),
+    ("der_collar", "DER ±0.25 s", "pct"),
+    ("jer", "JER", "pct"),
+    ("speaker_count_error", "spk count err", "num"),
+    ("boundary_precision", "edge P @100 ms", "pct"),
+    ("boundary_recall", "edge R @100 ms", "pct"),
+    ("precise_share", "precise segs", "pct"),
+    ("party_accuracy", "party map acc", "pct"),
+    ("xrt", "× real time", "speed"),
+    ("peak_rss_mb", "peak RSS MiB", "int"),
+)
+_MONO_LIKE = (
+    "real-telephone",
+    "real-meeting",
+    "clean16k",
+    "telephony",
+    "dupmono",
+    "long-telephony",
+)
+
+
+def _fmt(value, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "speed":
+        return f"{value:.0f}×" if value >= 10 else f"{value:.1f}×"
+    if kind == "int":
+        return f"{value:.0f}"
+    return f"{value:.2f}"
+
+
+def machine_line(machine: dict) -> str:
+    """``CPU model, N cores, R GiB RAM[, GPU]`` in one line."""
+    gpu = f", GPU {machine['gpu']}" if machine.get("gpu") else ", no GPU"
+    return (
+        f"{machine.get('cpu')}, {machine.get('cores')} cores, {machine.get('ram_gib')} GiB RAM{gpu}"
+    )
+
+
+def condition_table(systems: dict[str, dict]) -> list[str]:
+    """One condition: a row per system, then ours ÷ best peer for each figure."""
+    gpu = any(f.get("gpu_peak_mb") is not None for f in systems.values())
+    columns = list(_COLUMNS) + ([("gpu_peak_mb", "GPU peak MiB", "int")] if gpu else [])
+    lines = [
+        "| system | files | " + " | ".join(c[1] for c in columns) + " |",
+        "|---|---:|" + "---:|" * len(columns),
+    ]
+    order = [s for s in (*OURS, *PEERS) if s in systems] + [
+        s for s in systems if s not in (*OURS, *PEERS)
+    ]
+    for name in order:
+        f = systems[name]
+        crashed = f" ({f['errors']} crashed)" if f.get("errors") else ""
+        cells = [_fmt(f.get(key), kind) for key, _, kind in columns]
+        label = f"**{name}**" if name in OURS else name
+        lines.append(f"| {label} | {f['files']}{crashed} | " + " | ".join(cells) + " |")
+    for mine in (s for s in OURS if s in systems):
+        cells = []
+        for key, _, _ in columns:
+            value, best = ratio(systems, key, mine), best_peer(systems, key)
+            cells.append("–" if value is None else f"{value:.2f} ({best[0]})")
+        if any(c != "–" for c in cells):
+            lines.append(f"| {mine} ÷ best peer | | " + " | ".join(cells) + " |")
+    return lines
+
+
+def headline_table(table: dict[str, dict[str, dict]]) -> list[str]:
+    """Per condition: ours' DER and speed next to the best peer's."""
+    lines = [
+        "| condition | ours DER | best peer DER | ratio | ours speed | best peer speed | "
+        "ratio | ours precise segs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for condition, systems in table.items():
+        ours = systems.get("ours", {})
+        cells = [condition, _fmt(ours.get("der"), "pct")]
+        for metric, kind in (("der", "pct"), ("xrt", "speed")):
+            best = best_peer(systems, metric)
+            cells.append("–" if best is None else f"{_fmt(best[1], kind)} ({best[0]})")
+            value = ratio(systems, metric)
+            cells.append("–" if value is None else f"{value:.2f}")
+            if metric == "der":
+                cells.append(_fmt(ours.get("xrt"), "speed"))
+        cells.append(_fmt(ours.get("precise_share"), "pct"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def per_file_table(document: dict) -> list[str]:
+    """Every file and system, folded away."""
+    lines = [
+        "<details><summary>Per-file results</summary>",
+        "",
+        "| file | condition | system | DER | DER ±0.25 s | precise segs | × real time | "
+        "peak RSS MiB | note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in sorted(document["results"], key=lambda r: (r["condition"], r["item_id"])):
+        m = row.get("metrics") or {}
+        note = row.get("error", "") if row.get("status") == "error" else ""
+        layout = (row.get("details") or {}).get("layout")
+        note = note or (f"layout {layout}" if layout else "")
+        lines.append(
+            f"| {row['item_id']} | {row['condition']} | {row['system']} | "
+            f"{_fmt(m.get('der'), 'pct')} | {_fmt(m.get('der_collar'), 'pct')} | "
+            f"{_fmt(m.get('precise_share'), 'pct')} | {_fmt(row.get('xrt'), 'speed')} | "
+            f"{_fmt(row.get('peak_rss_mb'), 'int')} | {note.replace('|', '/')} |"
+        )
+    return lines + ["", "</details>"]
+
+
+def system_list(documents: list[dict]) -> list[str]:
+    """What each system is, with its load time and memory."""
+    lines = ["## Systems", ""]
+    seen = set()
+    for document in documents:
+        for name, info in document.get("systems", {}).items():
+            if name in seen:
+                continue
+            seen.add(name)
+            load = info.get("load_s")
+            extra = f"; loads and warms up in {load:.1f} s" if load is not None else ""
+            lines.append(
+                f"- **{name}**{' (ours)' if name in OURS else ''}: "
+                f"{info.get('description', '')}{extra}."
+            )
+    return lines + [""]
+
+
+def _rows(suites: list[dict], conditions, n_speakers: int | None = None) -> list[dict]:
+    return [
+        r
+        for d in suites
+        for r in d["results"]
+        if r["system"] == "ours"
+        and r["condition"] in conditions
+        and (n_speakers is None or r.get("n_speakers") == n_speakers)
+    ]
+
+
+def targets_table(suites: list[dict], speed: list[dict]) -> list[str]:
+    """The targets set in the issues, with the measured figure and whether it is met."""
+    gpu = any(d["machine"].get("gpu") for d in suites)
+    checks = []
+    dev = aggregate(_rows(suites, ("real-meeting",)))
+    checks.append(
+        (
+            "mono DER on the dev data (AMI), no collar",
+            "≤ 20%",
+            dev.get("der"),
+            "pct",
+            lambda v: v <= 0.20,
+        )
+    )
+    phone = aggregate(_rows(suites, ("real-telephone", "telephony"), 2))
+    checks.append(
+        (
+            "mono DER on 2-party telephone calls",
+            "≤ 8%",
+            phone.get("der"),
+            "pct",
+            lambda v: v <= 0.08,
+        )
+    )
+    mono = aggregate(_rows(suites, _MONO_LIKE))
+    floor = 300 if gpu else 20
+    checks.append(
+        (
+            f"mono speed ({'GPU' if gpu else 'CPU'})",
+            f"≥ {floor}×",
+            mono.get("xrt"),
+            "speed",
+            lambda v: v >= floor,
+        )
+    )
+    for document in speed:
+        table = by_condition(document["results"])
+        for systems in table.values():
+            stereo = systems.get("ours-stereo", {})
+            checks.append(
+                (
+                    "stereo path speed, 1-hour call",
+                    "≥ 300×",
+                    stereo.get("xrt"),
+                    "speed",
+                    lambda v: v >= 300,
+                )
+            )
+            energy = systems.get("energy", {}).get("der")
+            mine = stereo.get("der")
+            ahead = None if energy is None or mine is None else mine / energy
+            checks.append(
+                ("stereo DER ÷ energy baseline DER", "< 1", ahead, "num", lambda v: v < 1)
+            )
+    lines = ["| target | goal | measured | met |", "|---|---:|---:|:---:|"]
+    for name, goal, value, kind, test in checks:
+        met = "–" if value is None else ("yes" if test(value) else "**no**")
+        lines.append(f"| {name} | {goal} | {_fmt(value, kind)} | {met} |")
+    return lines

@@ -1,0 +1,65 @@
+"""The plain baselines, and one real worker process running a system."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks.data.items import ItemSpec, build_item
+from benchmarks.data.suites import CALLS
+from benchmarks.peers.energy import energy_regions
+from benchmarks.peers.silero_cluster import cluster_embeddings, windows
+from benchmarks.progress import progress_bar
+from benchmarks.runner import run_items
+from benchmarks.systems import SYSTEMS, create_system
+
+
+def test_energy_regions_find_loud_bursts_in_noise():
+    rate = 16000
+    rng = np.random.default_rng(0)
+    audio = 0.001 * rng.standard_normal(rate * 4).astype(np.float32)
+    for start_s, end_s in ((0.5, 1.2), (2.0, 3.0)):
+        t = np.arange(int(start_s * rate), int(end_s * rate))
+        audio[t] += 0.3 * np.sin(2 * np.pi * 220 * t / rate)
+    found = energy_regions(audio, rate)
+    assert len(found) == 2
+    for (s, e), (rs, re) in zip(found, ((0.5, 1.2), (2.0, 3.0)), strict=True):
+        assert abs(s - rs) <= 0.03 and abs(e - re) <= 0.03
+
+
+def test_silero_cluster_windows_and_clusters():
+    assert windows([(0.0, 0.3), (1.0, 2.0), (3.0, 6.0)]) == [
+        (1.0, 2.0),
+        (3.0, 4.5),
+        (3.75, 5.25),
+        (4.5, 6.0),
+    ]
+    a, b = np.eye(4)[0], np.eye(4)[1]
+    points = np.stack([a, a * 0.99 + b * 0.01, b, b, a + 0.2 * b])
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    labels = cluster_embeddings(points, max_clusters=4)
+    assert labels[0] == labels[1] == labels[4] and labels[2] == labels[3] != labels[0]
+    assert len(set(cluster_embeddings(points, max_clusters=1))) == 1
+
+
+def test_every_registered_system_can_be_created():
+    for name in SYSTEMS:
+        assert create_system(name).name == name
+    with pytest.raises(ValueError, match="unknown system"):
+        create_system("nope")
+
+
+def test_worker_process_runs_a_system_and_measures_it(tmp_path):
+    stereo = build_item(ItemSpec("w-stereo", "stereo", CALLS["real2"], 20.0), tmp_path)
+    phone = build_item(ItemSpec("w-phone", "telephony", CALLS["real2"], 10.0), tmp_path)
+    with progress_bar(quiet=True) as bar:
+        rows, loads = run_items([stereo, phone], ["energy"], "cpu", tmp_path, bar)
+    assert loads["energy"]["status"] == "ok"
+    assert [r["item_id"] for r in rows] == ["w-stereo"]  # energy needs two channels
+    row = rows[0]
+    assert row["status"] == "ok" and row["xrt"] > 1 and row["peak_rss_mb"] > 10
+    assert row["metrics"]["der"] is not None and row["metrics"]["party_accuracy"] == 1.0
+    events = [json.loads(line) for line in (tmp_path / "energy.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events] == ["load", "item"]

@@ -14,6 +14,7 @@ import os
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 
@@ -45,7 +46,7 @@ class _SecretAuth(httpx.Auth):
         request.headers["Authorization"] = self.__header
         yield request
 
-    def __reduce__(self):  # pickling would write the secret out; refuse it
+    def __reduce__(self) -> NoReturn:  # pickling would write the secret out; refuse it
         raise TypeError(f"{type(self).__name__} holds a secret and cannot be pickled")
 
 

@@ -187,45 +187,48 @@ def send_with_retry(
     RateLimited
         ``Retry-After`` is too long, or too many 429s in a row.
     """
-    state = Outcome(response=httpx.Response(0), attempts=0)
-    failures = throttled = 0
+    attempts = failures = throttled = 0
+    uncertain = False
+    request_ids: list[str] = []
+
+    def done(response: httpx.Response) -> Outcome:
+        return Outcome(response, attempts, uncertain, request_ids)
+
     while True:
-        state.attempts += 1
+        attempts += 1
         try:
             response = send()
         except httpx.TransportError as exc:
             if isinstance(exc, _NOT_RETRIED) or failures + 1 >= policy.max_attempts:
-                with map_httpx_errors(method, path, state.attempts):
+                with map_httpx_errors(method, path, attempts):
                     raise
             if not isinstance(exc, NOT_SENT_ERRORS):
-                state.uncertain = True
+                uncertain = True
             failures += 1
             _wait(sleep, policy.backoff_s(failures, rng), method, path, type(exc).__name__)
             continue
         status = response.status_code
         if status == 429:
             throttled += 1
-            state.request_ids.append(_request_id(response))
+            request_ids.append(_request_id(response))
             wait_s = parse_retry_after_s(response.headers.get("Retry-After"))
             if wait_s is None:
                 wait_s = policy.default_retry_after_s
             if throttled > policy.max_throttled or wait_s > policy.max_retry_after_s:
-                state.response = response
-                return state
+                return done(response)
             # a little jitter on top, so that clients refused together do not return together
             limiter.pause_for(wait_s + rng.uniform(0, 0.1 * wait_s + 0.05))
             logger.info("%s %s: HTTP 429, waiting %.1f s (Retry-After)", method, path, wait_s)
             continue
         if status >= 500 and failures + 1 < policy.max_attempts:
-            state.uncertain = True
-            state.request_ids.append(_request_id(response))
+            uncertain = True
+            request_ids.append(_request_id(response))
             failures += 1
             _wait(sleep, policy.backoff_s(failures, rng), method, path, f"HTTP {status}")
             continue
         if status >= 500:
-            state.uncertain = True
-        state.response = response
-        return state
+            uncertain = True
+        return done(response)
 
 
 def _wait(sleep: Callable[[float], None], delay_s: float, method: str, path: str, why: str) -> None:

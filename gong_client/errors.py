@@ -159,9 +159,21 @@ class ServerError(ApiError):
 class RateLimited(ApiError):
     """429: the company's request limit is exhausted; ``retry_after_s`` says for how long."""
 
-    def __init__(self, status_code: int = 429, *, retry_after_s: float | None = None, **kw):
+    def __init__(
+        self,
+        status_code: int = 429,
+        *,
+        retry_after_s: float | None = None,
+        request_id: str | None = None,
+        errors: Sequence[str] = (),
+        method: str = "",
+        path: str = "",
+        note: str = "",
+    ) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(status_code, **kw)
+        super().__init__(
+            status_code, request_id=request_id, errors=errors, method=method, path=path, note=note
+        )
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {

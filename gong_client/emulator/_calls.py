@@ -83,9 +83,12 @@ async def add_media(emulator: Emulator, request: Request, ctx: Context) -> Respo
     except UploadRejected as exc:
         sink.discard()
         return gong_error(ctx, 400, str(exc))
-    except (ClientDisconnect, OSError):
+    except ClientDisconnect:  # nobody reads this answer; it is logged for the tests
         sink.discard()
-        raise
+        return gong_error(ctx, 400, "the client disconnected during the upload")
+    except OSError as exc:
+        sink.discard()
+        return gong_error(ctx, 500, f"the emulator could not store the media ({exc.strerror})")
     media = {
         "bytes": received.size_bytes,
         "sha256": received.sha256,

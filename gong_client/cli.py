@@ -22,12 +22,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from diarize.cli import EXIT_INTERRUPTED, EXIT_USAGE, cli_errors, fail, progress_hook, register
-from gong_client._auth import BasicAuth, BearerAuth, auth_from_env, read_token_response
+from gong_client._auth import (
+    BasicAuth,
+    BearerAuth,
+    OAuthToken,
+    auth_from_env,
+    read_token_response,
+)
 from gong_client._media import Progress, check_media
 from gong_client.client import GongClient, UploadResult, derive_client_unique_id
 from gong_client.errors import GongError
@@ -108,7 +114,7 @@ def _upload(
 ) -> UploadResult:
     from diarize.call import load_call, validate_call
 
-    auth: BasicAuth | BearerAuth | Any
+    auth: BasicAuth | BearerAuth | OAuthToken
     auth = read_token_response(oauth_token_file) if oauth_token_file else auth_from_env()
     with GongClient(auth, base_url=base_url, rate_per_s=rate, state_dir=state_dir) as client:
         call = load_call(call_path)

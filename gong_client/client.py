@@ -316,7 +316,7 @@ class GongClient:
         maybe_created: bool,
         refused: Callable[[], None] | None = None,
     ) -> tuple[str, list[str]]:
-        """POST the call; return ``(callId, requestIds)`` (see the module docstring)."""
+        """POST the call; return ``(callId, requestIds)`` (the rules are in ``_upload.py``)."""
         outcome = self._request(
             "POST", CALLS_PATH, lambda: self._http.build_request("POST", CALLS_PATH, json=body)
         )
@@ -344,7 +344,9 @@ class GongClient:
 
     def _find_existing(self, body: dict[str, Any]) -> str | None:
         def fetch(query: dict[str, str]) -> httpx.Response:
-            build = lambda: self._http.build_request("GET", CALLS_PATH, params=query)  # noqa: E731
+            def build() -> httpx.Request:
+                return self._http.build_request("GET", CALLS_PATH, params=query)
+
             return self._request("GET", CALLS_PATH, build).response
 
         return find_call_id(body, fetch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from benchmarks.systems import PEERS
+from benchmarks.systems import PEERS, STEREO_CONDITIONS
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -55,7 +55,11 @@ def aggregate(rows: Iterable[dict]) -> dict:
     """Pool the successful result rows of one system (and one condition) into one figure set."""
     rows = list(rows)
     ok = [r for r in rows if r.get("status") == "ok" and r.get("metrics")]
-    out: dict = {"files": len(ok), "errors": sum(r.get("status") == "error" for r in rows)}
+    out: dict = {
+        "files": len(ok),
+        "errors": sum(r.get("status") == "error" for r in rows),
+        "not_run": sum(r.get("status") == "skipped" for r in rows),
+    }
     if not ok:
         return out
     weights = [r["metrics"].get("ref_speech_s") or 0.0 for r in ok]
@@ -93,12 +97,23 @@ def by_condition(results: list[dict]) -> dict[str, dict[str, dict]]:
     }
 
 
-def best_peer(figures: dict[str, dict], metric: str) -> tuple[str, float] | None:
-    """The peer with the best value of ``metric`` among ``figures`` (system -> figures)."""
+def _counts_as_peer(name: str, condition: str | None) -> bool:
+    """The energy baseline is a peer for true stereo calls only; elsewhere (duplicated mono)
+    it is run to show what a channel split does there, not as an alternative."""
+    if name not in PEERS:
+        return False
+    return name != "energy" or condition is None or condition in STEREO_CONDITIONS
+
+
+def best_peer(
+    figures: dict[str, dict], metric: str, condition: str | None = None
+) -> tuple[str, float] | None:
+    """The peer with the best value of ``metric`` among ``figures`` (system -> figures) of
+    one ``condition``."""
     candidates = [
         (name, f[metric])
         for name, f in figures.items()
-        if name in PEERS and f.get(metric) is not None
+        if _counts_as_peer(name, condition) and f.get(metric) is not None
     ]
     if not candidates:
         return None
@@ -106,11 +121,13 @@ def best_peer(figures: dict[str, dict], metric: str) -> tuple[str, float] | None
     return pick(candidates, key=lambda c: c[1])
 
 
-def ratio(figures: dict[str, dict], metric: str, system: str = "ours") -> float | None:
+def ratio(
+    figures: dict[str, dict], metric: str, system: str = "ours", condition: str | None = None
+) -> float | None:
     """``system``'s value of ``metric`` divided by the best peer's (``None`` if either is
     missing or the peer's is 0). Below 1 is better for error rates and memory, above 1 for
     precision, recall, mapping accuracy and speed."""
-    best = best_peer(figures, metric)
+    best = best_peer(figures, metric, condition)
     mine = figures.get(system, {}).get(metric)
     if best is None or mine is None or best[1] == 0:
         return None

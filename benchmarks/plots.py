@@ -23,7 +23,12 @@ SYSTEM_COLORS = {
     "silero-cluster": "#9467bd",
     "energy": "#7f7f7f",
 }
+_DER_CAP = 60.0  # percent; bars above it are cut and labelled
 _SPEAKER_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+
+def _speed(xrt: float) -> str:
+    return f"{xrt:.0f}×" if xrt >= 10 else f"{xrt:.1f}×"
 
 
 def _color(system: str) -> str:
@@ -34,7 +39,7 @@ def plot_der_by_condition(table: dict[str, dict[str, dict]], path: Path, title: 
     """Grouped bars: DER (no collar) per condition (x) and system (bar colour)."""
     conditions = list(table)
     systems = [s for s in SYSTEM_COLORS if any(s in table[c] for c in conditions)]
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.3 * len(conditions) + 2), 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(conditions) + 3.5), 4.2), dpi=110)
     width = 0.8 / max(len(systems), 1)
     for k, system in enumerate(systems):
         xs, ys = [], []
@@ -44,6 +49,18 @@ def plot_der_by_condition(table: dict[str, dict[str, dict]], path: Path, title: 
                 xs.append(i - 0.4 + width * (k + 0.5))
                 ys.append(100 * value)
         ax.bar(xs, ys, width=width, color=_color(system), label=system)
+        for x, y in zip(xs, ys, strict=True):
+            if y > _DER_CAP:  # off the chart: say how far
+                ax.text(
+                    x,
+                    _DER_CAP * 0.97,
+                    f"{y:.0f}%",
+                    rotation=90,
+                    ha="center",
+                    va="top",
+                    fontsize=7,
+                    color="white",
+                )
     ax.set_xticks(range(len(conditions)), conditions, rotation=20, ha="right")
     ax.set_ylabel("DER, no collar, overlap scored (%)")
     ax.set_title(title)
@@ -56,9 +73,9 @@ def plot_der_by_condition(table: dict[str, dict[str, dict]], path: Path, title: 
         ),
         default=10,
     )
-    ax.set_ylim(0, min(max(top * 1.1, 5), 110))
+    ax.set_ylim(0, min(max(top * 1.1, 5), _DER_CAP))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(ncol=3, fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -96,17 +113,10 @@ def plot_speed_accuracy(panels: list[tuple[str, list[dict]]], path: Path, title:
                     100 * figures["der"],
                     s=70,
                     color=_color(system),
-                    label=system,
+                    label=f"{system}: {100 * figures['der']:.1f}%, {_speed(figures['xrt'])}",
                     edgecolor="black",
                     linewidth=0.5,
                     zorder=3,
-                )
-                ax.annotate(
-                    system,
-                    (figures["xrt"], 100 * figures["der"]),
-                    textcoords="offset points",
-                    xytext=(6, 4),
-                    fontsize=8,
                 )
         ax.set_xscale("log")
         ax.set_xlabel("speed (times real time, log scale; right is faster)")
@@ -114,6 +124,8 @@ def plot_speed_accuracy(panels: list[tuple[str, list[dict]]], path: Path, title:
         ax.set_title(f"{name} ({len(common)} files)", fontsize=10)
         ax.grid(alpha=0.3, which="both")
         ax.set_ylim(bottom=0)
+        ax.margins(x=0.3, y=0.15)
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
@@ -136,7 +148,7 @@ def plot_timelines(
         len(calls), 1, figsize=(11, 0.55 * rows + 0.9 * len(calls)), dpi=110, squeeze=False
     )
     for ax, (title, reference, hypotheses) in zip(axes[:, 0], calls, strict=False):
-        speakers = sorted({t.speaker for t in reference})
+        speakers = list(dict.fromkeys(t.speaker for t in sorted(reference)))
         colors = {s: _SPEAKER_COLORS[i % len(_SPEAKER_COLORS)] for i, s in enumerate(speakers)}
         bands = [("reference", reference), *hypotheses]
         for row, (_, turns) in enumerate(bands):
@@ -153,7 +165,8 @@ def plot_timelines(
                     color=colors.get(turn.speaker, "#bbbbbb"),
                 )
         ax.set_yticks(range(len(bands)), [name for name, _ in reversed(bands)], fontsize=8)
-        ax.set_xlim(0, window_s)
+        ends = [t.end_s for _, turns in bands for t in turns]
+        ax.set_xlim(0, min(window_s, max(ends, default=window_s) + 0.5))
         ax.set_title(title, fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
         ax.legend(

@@ -21,6 +21,7 @@ from benchmarks.report_text import (
     targets_table,
 )
 from benchmarks.rttm import Turn, read_rttm
+from benchmarks.systems import STEREO_CONDITIONS
 
 __all__ = ["latest_runs", "print_summary", "write_report"]
 
@@ -95,7 +96,7 @@ def _timeline_calls(document: dict, limit: int = 3):
         mine = {r["system"]: r for r in rows if r["item_id"] == item_id}
         figures = {s: aggregate([r]) for s, r in mine.items()}
         shown = [s for s in ("ours", "ours-stereo") if s in mine]
-        best = best_peer(figures, "der")
+        best = best_peer(figures, "der", condition)
         if best:
             shown.append(best[0])
         hypotheses = []
@@ -126,8 +127,12 @@ def _suite_section(document: dict, out_dir: Path) -> list[str]:
             table, out_dir / f"der_by_condition_{suite}.png", f"DER by condition ({suite} suite)"
         )
     ]
-    mono = [r for r in document["results"] if r["condition"] not in ("stereo", "long-stereo")]
-    stereo = [r for r in document["results"] if r["condition"] in ("stereo",)]
+    mono = [
+        r
+        for r in document["results"]
+        if r["condition"] not in STEREO_CONDITIONS and r["system"] != "energy"
+    ]
+    stereo = [r for r in document["results"] if r["condition"] == "stereo"]
     images.append(
         plots.plot_speed_accuracy(
             [("mono-like files", mono), ("stereo files", stereo)],
@@ -146,7 +151,7 @@ def _suite_section(document: dict, out_dir: Path) -> list[str]:
             f"### `{condition}` ({max(f['files'] for f in systems.values())} files, "
             f"{audio_s / 60:.1f} min of audio)",
             "",
-            *condition_table(systems),
+            *condition_table(systems, condition),
             "",
         ]
     lines += per_file_table(document)
@@ -210,9 +215,9 @@ def _speed_section(document: dict) -> list[str]:
         "bleed, every system in the same run.",
         "",
     ]
-    for systems in table.values():
-        lines += condition_table(systems)
-        peer = ratio(systems, "der")
+    for condition, systems in table.items():
+        lines += condition_table(systems, condition)
+        peer = ratio(systems, "der", "ours-stereo", condition)
         if peer is not None:
-            lines += ["", f"Ours' DER is {peer:.2f} times the energy baseline's."]
+            lines += ["", f"The stereo path's DER is {peer:.2f} times the energy baseline's."]
     return lines + [""]

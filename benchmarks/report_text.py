@@ -56,7 +56,7 @@ def machine_line(machine: dict) -> str:
     )
 
 
-def condition_table(systems: dict[str, dict]) -> list[str]:
+def condition_table(systems: dict[str, dict], condition: str | None = None) -> list[str]:
     """One condition: a row per system, then ours ÷ best peer for each figure."""
     gpu = any(f.get("gpu_peak_mb") is not None for f in systems.values())
     columns = list(_COLUMNS) + ([("gpu_peak_mb", "GPU peak MiB", "int")] if gpu else [])
@@ -70,13 +70,15 @@ def condition_table(systems: dict[str, dict]) -> list[str]:
     for name in order:
         f = systems[name]
         crashed = f" ({f['errors']} crashed)" if f.get("errors") else ""
+        crashed += f" ({f['not_run']} not run)" if f.get("not_run") else ""
         cells = [_fmt(f.get(key), kind) for key, _, kind in columns]
         label = f"**{name}**" if name in OURS else name
         lines.append(f"| {label} | {f['files']}{crashed} | " + " | ".join(cells) + " |")
     for mine in (s for s in OURS if s in systems):
         cells = []
         for key, _, _ in columns:
-            value, best = ratio(systems, key, mine), best_peer(systems, key)
+            value = ratio(systems, key, mine, condition)
+            best = best_peer(systems, key, condition)
             cells.append("–" if value is None else f"{value:.2f} ({best[0]})")
         if any(c != "–" for c in cells):
             lines.append(f"| {mine} ÷ best peer | | " + " | ".join(cells) + " |")
@@ -94,9 +96,9 @@ def headline_table(table: dict[str, dict[str, dict]]) -> list[str]:
         ours = systems.get("ours", {})
         cells = [condition, _fmt(ours.get("der"), "pct")]
         for metric, kind in (("der", "pct"), ("xrt", "speed")):
-            best = best_peer(systems, metric)
+            best = best_peer(systems, metric, condition)
             cells.append("–" if best is None else f"{_fmt(best[1], kind)} ({best[0]})")
-            value = ratio(systems, metric)
+            value = ratio(systems, metric, "ours", condition)
             cells.append("–" if value is None else f"{value:.2f}")
             if metric == "der":
                 cells.append(_fmt(ours.get("xrt"), "speed"))
@@ -116,7 +118,7 @@ def per_file_table(document: dict) -> list[str]:
     ]
     for row in sorted(document["results"], key=lambda r: (r["condition"], r["item_id"])):
         m = row.get("metrics") or {}
-        note = row.get("error", "") if row.get("status") == "error" else ""
+        note = row.get("error", "") if row.get("status") in ("error", "skipped") else ""
         layout = (row.get("details") or {}).get("layout")
         note = note or (f"layout {layout}" if layout else "")
         lines.append(

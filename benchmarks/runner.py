@@ -127,6 +127,19 @@ def _scored(record: dict, item: BenchItem) -> dict:
     return row
 
 
+def _not_run(name: str, item: BenchItem) -> dict:
+    return {
+        "item_id": item.item_id,
+        "system": name,
+        "status": "skipped",
+        "error": f"not run: {item.duration_s / 60:.0f} min is beyond its CPU time budget",
+        "condition": item.condition,
+        "source": item.source,
+        "duration_s": item.duration_s,
+        "n_speakers": item.n_speakers,
+    }
+
+
 def run_items(
     items: list[BenchItem], systems: list[str], device: str, run_dir: Path, bar
 ) -> tuple[list[dict], dict]:
@@ -135,7 +148,10 @@ def run_items(
     by_id = {item.item_id: item for item in items}
     for name in systems:
         system = create_system(name, device)
-        todo = [item for item in items if system.accepts(item)]
+        todo = [item for item in items if system.accepts(item) and not system.too_long(item)]
+        rows += [
+            _not_run(name, item) for item in items if system.accepts(item) and system.too_long(item)
+        ]
         if not todo:
             continue
         records = _worker(name, device, todo, run_dir, bar)

@@ -45,6 +45,8 @@ class System(ABC):
 
     name: str = ""
     description: str = ""
+    max_cpu_audio_s: float | None = None
+    """Longest recording run on a CPU (the run's time budget); ``None``: no limit."""
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -54,6 +56,11 @@ class System(ABC):
         it runs on mono files and on duplicated-mono stereo, not on true stereo calls (those
         are what the stereo systems and the energy baseline are compared on)."""
         return item.condition not in STEREO_CONDITIONS
+
+    def too_long(self, item: BenchItem) -> bool:
+        """Whether ``item`` is beyond this system's CPU time budget (never on a GPU)."""
+        limit = self.max_cpu_audio_s
+        return self.device == "cpu" and limit is not None and item.duration_s > limit
 
     def load(self) -> None:  # noqa: B027 - optional hook
         """Load models and warm up; timed apart from the files."""

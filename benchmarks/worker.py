@@ -62,7 +62,12 @@ def run_job(job: dict) -> int:
 
 
 def _run_item(system, item: BenchItem, hyp_dir: Path) -> dict:
-    record: dict = {"event": "item", "item_id": item.item_id, "system": system.name}
+    record: dict = {
+        "event": "item",
+        "item_id": item.item_id,
+        "system": system.name,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
     try:
         system.prepare(item)
         resources.reset_peak_rss()

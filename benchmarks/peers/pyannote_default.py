@@ -27,6 +27,7 @@ class PyannoteDefault(System):
 
     name = "pyannote-default"
     description = "pyannote.audio SpeakerDiarization, 3.1 default hyper-parameters, same weights"
+    max_cpu_audio_s = 1200.0  # about 2x real time on 2 cores: the 1-hour call is GPU-only
 
     def load(self) -> None:
         import torch

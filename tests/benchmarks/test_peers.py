@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.data.items import ItemSpec, build_item
+from benchmarks.data.items import BenchItem, ItemSpec, build_item
 from benchmarks.data.suites import CALLS
 from benchmarks.peers.energy import energy_regions
 from benchmarks.peers.silero_cluster import cluster_embeddings, windows
@@ -63,3 +63,15 @@ def test_worker_process_runs_a_system_and_measures_it(tmp_path):
     assert row["metrics"]["der"] is not None and row["metrics"]["party_accuracy"] == 1.0
     events = [json.loads(line) for line in (tmp_path / "energy.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events] == ["load", "item"]
+
+
+def test_cpu_time_budget_skips_only_long_files_and_never_on_a_gpu(tmp_path):
+    long_call = BenchItem.from_dict(
+        {
+            **build_item(ItemSpec("w-b", "telephony", CALLS["real2"], 5.0), tmp_path).to_dict(),
+            "duration_s": 3600.0,
+        }
+    )
+    assert create_system("pyannote-default", "cpu").too_long(long_call)
+    assert not create_system("pyannote-default", "cuda").too_long(long_call)
+    assert not create_system("ours", "cpu").too_long(long_call)

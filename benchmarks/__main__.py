@@ -1,7 +1,8 @@
 """``python -m benchmarks``: run a suite, write the report, time the stereo path.
 
 ```
-python -m benchmarks run --suite quick|full [--systems ours,senko] [--device auto|cpu|cuda]
+python -m benchmarks run --suite quick|full [--systems ours,senko] [--conditions stereo]
+                        [--device auto|cpu|cuda] [--report]
 python -m benchmarks report [RUN_DIR ...]
 python -m benchmarks stereo-speed [--hours 1]
 python -m benchmarks build --suite quick|full
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--systems", help="comma-separated subset (default: ours and all peers)")
     run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("-q", "--quiet", action="store_true")
     report = commands.add_parser("report", help="write benchmarks/results/REPORT.md and plots")
@@ -58,7 +60,14 @@ def _run(args) -> int:
             file=sys.stderr,
         )
         return 2
-    run_dir, document = run_suite(args.suite, systems, args.device, args.seed, quiet=args.quiet)
+    conditions = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
+    try:
+        run_dir, document = run_suite(
+            args.suite, systems, args.device, args.seed, quiet=args.quiet, conditions=conditions
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_summary(document)
     print(f"results: {run_dir / 'results.json'}")
     if args.report:

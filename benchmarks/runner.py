@@ -171,6 +171,7 @@ def run_suite(
     seed: int = 0,
     results_dir: Path = RESULTS_DIR,
     quiet: bool = False,
+    conditions: list[str] | None = None,
 ) -> tuple[Path, dict]:
     """Run ``suite`` and save it; the run folder and the saved result document.
 
@@ -188,14 +189,30 @@ def run_suite(
         Where the run folder goes.
     quiet
         No progress output at all.
+    conditions
+        Only the suite's items of these conditions (default: all).
+
+    Raises
+    ------
+    ValueError
+        A condition the suite does not have.
     """
+    specs = suite_specs(suite, seed)
+    if conditions:
+        unknown = sorted(set(conditions) - {s.condition for s in specs})
+        if unknown:
+            known = ", ".join(dict.fromkeys(s.condition for s in specs))
+            raise ValueError(
+                f"suite {suite!r} has no condition {', '.join(unknown)}; it has: {known}"
+            )
+        specs = [s for s in specs if s.condition in conditions]
     device = resolve_device(device)
     started = datetime.now(timezone.utc)
     run_dir = results_dir / f"{suite}-{started.strftime('%Y%m%d-%H%M%S')}"
     run_dir.mkdir(parents=True, exist_ok=True)
     systems = systems or [*OURS, *PEERS]
     with progress_bar(quiet) as bar:
-        items, skipped = build_items(suite_specs(suite, seed), bar)
+        items, skipped = build_items(specs, bar)
         rows, loads = run_items(items, systems, device, run_dir, bar)
     document = {
         "suite": suite,
@@ -204,6 +221,7 @@ def run_suite(
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "device": device,
         "seed": seed,
+        "conditions": conditions,
         "machine": resources.machine_info(),
         "systems": loads,
         "items": {item.item_id: item.to_dict() for item in items},

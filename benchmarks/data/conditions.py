@@ -25,12 +25,19 @@ __all__ = ["CONDITIONS", "write_condition"]
 
 CONDITIONS = ("clean16k", "telephony", "stereo", "dupmono")
 _PEAK = 0.7
+_CODECS = {"ulaw": "ULAW", "gsm": "GSM610"}
 
 
 def write_condition(
-    conversation: Conversation, condition: str, path: Path, rng: np.random.Generator
+    conversation: Conversation,
+    condition: str,
+    path: Path,
+    rng: np.random.Generator,
+    codec: str | None = None,
 ) -> dict:
     """Render ``conversation`` in ``condition`` to the WAV file ``path``.
+
+    ``codec`` picks the telephony codec (``"ulaw"`` or ``"gsm"``; drawn when ``None``).
 
     Returns
     -------
@@ -47,6 +54,8 @@ def write_condition(
     if condition not in writers:
         raise ValueError(f"unknown condition {condition!r}; known: {', '.join(CONDITIONS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if condition == "telephony":
+        return _telephony(conversation, path, rng, codec)
     return writers[condition](conversation, path, rng)
 
 
@@ -76,7 +85,9 @@ def _clean(conversation: Conversation, path: Path, rng: np.random.Generator) -> 
     return {"channels": 1, "sample_rate": conversation.sample_rate}
 
 
-def _telephony(conversation: Conversation, path: Path, rng: np.random.Generator) -> dict:
+def _telephony(
+    conversation: Conversation, path: Path, rng: np.random.Generator, codec: str | None = None
+) -> dict:
     rate = 8000
     sos = signal.butter(4, [300, 3400], btype="bandpass", fs=conversation.sample_rate, output="sos")
     band = signal.sosfiltfilt(sos, conversation.mix()).astype(np.float32)
@@ -84,8 +95,11 @@ def _telephony(conversation: Conversation, path: Path, rng: np.random.Generator)
     snr_db = float(rng.uniform(10.0, 20.0))
     noise_power = _speech_power(narrow, conversation, rate) / 10 ** (snr_db / 10)
     noisy = narrow + np.sqrt(noise_power) * _noise(len(narrow), rng)
-    codec = "ulaw" if rng.random() < 0.5 else "gsm"
-    subtype = {"ulaw": "ULAW", "gsm": "GSM610"}[codec]
+    drawn = "ulaw" if rng.random() < 0.5 else "gsm"
+    codec = codec or drawn
+    if codec not in _CODECS:
+        raise ValueError(f"unknown telephony codec {codec!r}; known: {', '.join(_CODECS)}")
+    subtype = _CODECS[codec]
     sf.write(path, _peak_normalised(noisy), rate, subtype)
     return {"channels": 1, "sample_rate": rate, "snr_db": round(snr_db, 1), "codec": codec}
 

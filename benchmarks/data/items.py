@@ -39,6 +39,7 @@ class ItemSpec:
     duration_s: float = 0.0
     real_uri: str | None = None
     seed: int = 0
+    codec: str | None = None  # telephony: "ulaw" or "gsm" (drawn when None)
 
     def key(self) -> str:
         return hashlib.sha1(repr((BUILD_VERSION, self)).encode()).hexdigest()[:16]
@@ -172,7 +173,7 @@ def _build_generated(spec: ItemSpec, folder: Path, cache_dir: Path) -> BenchItem
     conversation = generate_conversation(parties, spec.duration_s, seed)
     rng = np.random.default_rng(seed + 1)
     params = write_condition(
-        conversation, _condition_kind(spec.condition), folder / "audio.wav", rng
+        conversation, _condition_kind(spec.condition), folder / "audio.wav", rng, spec.codec
     )
     enrolment = _write_enrolment(parties, folder)
     source = "generated-tts" if all(p.voice.kind == "tts" for p in parties) else "generated-real"

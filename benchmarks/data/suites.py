@@ -23,8 +23,16 @@ _DUPMONO_CALLS = ("real2", "tts3", "tts4")  # mostly a test of the layout decisi
 
 
 def _generated(call: str, condition: str, duration_s: float, seed: int) -> ItemSpec:
+    codec = None
+    if condition == "telephony":  # half the calls mu-law, half GSM 6.10
+        codec = "gsm" if list(CALLS).index(call) % 2 else "ulaw"
     return ItemSpec(
-        f"{call}-{condition}-{int(duration_s)}s", condition, CALLS[call], duration_s, seed=seed
+        f"{call}-{condition}-{int(duration_s)}s",
+        condition,
+        CALLS[call],
+        duration_s,
+        seed=seed,
+        codec=codec,
     )
 
 
@@ -64,7 +72,12 @@ def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
         for call in (_DUPMONO_CALLS if condition == "dupmono" else CALLS)
     ]
     long_mono = ItemSpec(
-        "tts2-long-telephony-3600s", "long-telephony", CALLS["tts2"], 3600.0, seed=seed
+        "tts2-long-telephony-3600s",
+        "long-telephony",
+        CALLS["tts2"],
+        3600.0,
+        seed=seed,
+        codec="ulaw",
     )
     return [
         *real,

@@ -96,6 +96,13 @@ def test_telephony_is_8k_narrowband_and_noisy(tmp_path):
     assert noise.std() > 1e-3  # noise everywhere, not digital silence
 
 
+def test_telephony_codec_can_be_chosen(tmp_path):
+    item = build_item(ItemSpec("t-gsm", "telephony", REAL2, 10.0, codec="gsm"), tmp_path)
+    assert sf.info(item.audio).subtype == "GSM610" and item.params["codec"] == "gsm"
+    with pytest.raises(ValueError, match="unknown telephony codec"):
+        build_item(ItemSpec("t-bad", "telephony", REAL2, 10.0, codec="opus"), tmp_path)
+
+
 def test_stereo_puts_the_rep_on_its_channel_with_delayed_bleed(tmp_path):
     item = build_item(ItemSpec("t-stereo", "stereo", REAL2, 30.0), tmp_path)
     audio, rate = sf.read(item.audio, dtype="float32", always_2d=True)

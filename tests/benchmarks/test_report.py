@@ -175,3 +175,12 @@ def test_report_renders_tables_plots_and_crashes(run_dir):
 def test_report_without_runs_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="run --suite quick"):
         write_report(out_dir=tmp_path)
+
+
+def test_cli_rejects_unknown_systems_and_conditions(capsys):
+    from benchmarks.__main__ import main
+
+    assert main(["run", "--systems", "ours,nope"]) == 2
+    assert "unknown system(s) nope" in capsys.readouterr().err
+    assert main(["run", "--suite", "quick", "--conditions", "long-stereo", "-q"]) == 2
+    assert "has no condition long-stereo" in capsys.readouterr().err

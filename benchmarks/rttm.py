@@ -20,6 +20,7 @@ class Turn:
 
     @property
     def duration_s(self) -> float:
+        """Length of the turn."""
         return self.end_s - self.start_s
 
 

@@ -52,6 +52,7 @@ class Conversation:
 
     @property
     def sample_rate(self) -> int:
+        """The tracks' rate (16 kHz)."""
         return SAMPLE_RATE
 
     def mix(self) -> np.ndarray:

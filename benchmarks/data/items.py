@@ -42,6 +42,7 @@ class ItemSpec:
     codec: str | None = None  # telephony: "ulaw" or "gsm" (drawn when None)
 
     def key(self) -> str:
+        """A hash of the spec and the builder version: a cached build is reused only on a match."""
         return hashlib.sha1(repr((BUILD_VERSION, self)).encode()).hexdigest()[:16]
 
 
@@ -67,13 +68,16 @@ class BenchItem:
 
     @property
     def n_speakers(self) -> int:
+        """How many parties speak in the reference."""
         return len(self.party_ids)
 
     def to_dict(self) -> dict:
+        """JSON-ready fields (``item.json``, worker jobs, result files)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> BenchItem:
+        """The item `to_dict` wrote."""
         data = dict(data)
         if data.get("uem") is not None:
             data["uem"] = tuple(data["uem"])

@@ -47,6 +47,7 @@ class Utterance:
 
     @property
     def duration_s(self) -> float:
+        """Length of the clip."""
         return len(self.audio) / SAMPLE_RATE
 
 

@@ -108,14 +108,20 @@ def diarize_parties(
     diarizer = diarizer or get_diarizer(options)
     total_s = max(1, round(source.info.duration_s))
 
+    reported = [0]
+
     def progress(done_s: float) -> None:
-        options.progress("diarization", min(total_s, round(done_s)), total_s)
+        done = min(total_s, round(done_s))
+        if done > reported[0]:  # stages overlap in pyannote's hooks: never go backwards
+            reported[0] = done
+            options.progress("diarization", done, total_s)
 
     options.progress("diarization", 0, total_s)
     turns = diarizer.speakers(
         source, channel=channel, hints=speaker_hints(parties, options), progress=progress
     )
-    options.progress("diarization", total_s, total_s)
+    if reported[0] < total_s:
+        options.progress("diarization", total_s, total_s)
     return map_speakers(turns, parties, options, diarizer)
 
 

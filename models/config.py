@@ -59,6 +59,8 @@ class PipelineStructure:
 
     segmentation: str
     embedding: str
+    embedding_max_speech_s: float | None
+    soft_segmentation: bool
     clustering: str
     segmentation_step: float
     embedding_exclude_overlap: bool
@@ -70,16 +72,29 @@ class PipelineStructure:
         _check(0.0 < self.segmentation_step <= 1.0, "segmentation_step must be in (0, 1]")
         _check(self.segmentation_batch_size >= 1, "segmentation_batch_size must be >= 1")
         _check(self.embedding_batch_size >= 1, "embedding_batch_size must be >= 1")
+        _check(
+            self.embedding_max_speech_s is None or self.embedding_max_speech_s >= 1.0,
+            "embedding_max_speech_s must be null or at least 1",
+        )
 
 
 @dataclass(frozen=True)
 class SegmentationParams:
-    """Tuned numbers of pyannote's segmentation step (powerset model: no threshold)."""
+    """Tuned numbers of pyannote's segmentation step.
 
+    ``threshold`` binarizes soft speaker scores (``soft_segmentation: true``); it must be
+    null for the powerset model's own hard decisions.
+    """
+
+    threshold: float | None
     min_duration_off: float
 
     def __post_init__(self) -> None:
         _check(0.0 <= self.min_duration_off <= 1.0, "min_duration_off must be in [0, 1]")
+        _check(
+            self.threshold is None or 0.05 <= self.threshold <= 0.95,
+            "threshold must be null or in [0.05, 0.95]",
+        )
 
 
 @dataclass(frozen=True)
@@ -104,8 +119,11 @@ class PipelineParams:
     clustering: ClusteringParams
 
     def to_pyannote(self) -> dict[str, Any]:
-        """The nested dict for ``pipeline.instantiate``."""
-        return dataclasses.asdict(self)
+        """The nested dict for ``pipeline.instantiate`` (null values left out)."""
+        return {
+            block: {k: v for k, v in values.items() if v is not None}
+            for block, values in dataclasses.asdict(self).items()
+        }
 
 
 @dataclass(frozen=True)
@@ -185,7 +203,7 @@ def load_config(path: str | Path | None = None) -> DiarizationConfig:
     pipeline = document["pipeline"]
     if not isinstance(pipeline, dict) or set(pipeline) != {"name", "params"}:
         raise ConfigError(f"{path}: pipeline must hold exactly 'name' and 'params'")
-    return DiarizationConfig(
+    config = DiarizationConfig(
         version=document["version"],
         name=str(pipeline["name"]),
         structure=_build(PipelineStructure, pipeline["params"], path, "pipeline.params"),
@@ -195,6 +213,12 @@ def load_config(path: str | Path | None = None) -> DiarizationConfig:
         dependencies={str(k): str(v) for k, v in (document.get("dependencies") or {}).items()},
         source=str(path),
     )
+    if config.structure.soft_segmentation != (config.params.segmentation.threshold is not None):
+        raise ConfigError(
+            f"{path}: params.segmentation.threshold must be set exactly when "
+            "pipeline.params.soft_segmentation is true"
+        )
+    return config
 
 
 def _build(cls: type, values: Any, path: Path, where: str) -> Any:

@@ -25,8 +25,10 @@ from pyannote.audio.pipelines import SpeakerDiarization
 
 from diarize.errors import ModelLoadError
 from models.assets import AssetFileName
+from models.campplus import CAMPPlusEmbedding
 from models.config import DiarizationConfig, load_config
 from models.loader import ModelSpec, load_model, resolve_device
+from models.segmentation import SoftPowersetSegmentation
 
 __all__ = [
     "OfflineSpeakerDiarization",
@@ -66,6 +68,11 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
     segmentation, embedding
         Model specs for `models.loader.load_model` (bundled names, local paths, or the
         ``$model/...`` mappings of a local pipeline directory).
+    soft_segmentation
+        Read a powerset segmentation model as soft per-speaker scores (see
+        `models.segmentation`), which gives the pipeline a ``segmentation.threshold``.
+    embedding_max_speech_s
+        Let the CAM++ embedding see at most this much speech per (chunk, speaker).
     plda
         Only needed (and then required) for ``VBxClustering``.
     **kwargs
@@ -78,6 +85,8 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
         embedding: ModelSpec = "campplus",
         clustering: str = "AgglomerativeClustering",
         plda: Any = None,
+        soft_segmentation: bool = False,
+        embedding_max_speech_s: float | None = None,
         token: str | None = None,
         cache_dir: str | Path | None = None,
         **kwargs: Any,
@@ -86,9 +95,15 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
             if clustering == "VBxClustering":
                 raise ModelLoadError("VBxClustering needs a PLDA; use AgglomerativeClustering")
             plda = UnusedPLDA()
+        segmentation_model = load_model(segmentation, device="cpu")
+        if soft_segmentation and segmentation_model.specifications.powerset:
+            segmentation_model = SoftPowersetSegmentation(segmentation_model)
+        embedding_model = load_model(embedding, device="cpu")
+        if isinstance(embedding_model, CAMPPlusEmbedding):
+            embedding_model.hparams.max_speech_s = embedding_max_speech_s
         super().__init__(
-            segmentation=load_model(segmentation, device="cpu"),
-            embedding=load_model(embedding, device="cpu"),
+            segmentation=segmentation_model,
+            embedding=embedding_model,
             clustering=clustering,
             plda=plda,
             **kwargs,
@@ -124,6 +139,8 @@ def build_offline_pipeline(
         segmentation=s.segmentation,
         embedding=s.embedding,
         clustering=s.clustering,
+        soft_segmentation=s.soft_segmentation,
+        embedding_max_speech_s=s.embedding_max_speech_s,
         segmentation_step=s.segmentation_step,
         embedding_exclude_overlap=s.embedding_exclude_overlap,
         segmentation_batch_size=segmentation_batch_size or s.segmentation_batch_size,
@@ -221,6 +238,8 @@ def export_pipeline_dir(
                 "segmentation": "$model/segmentation",
                 "embedding": "$model/embedding",
                 "clustering": s.clustering,
+                "soft_segmentation": s.soft_segmentation,
+                "embedding_max_speech_s": s.embedding_max_speech_s,
                 "segmentation_step": s.segmentation_step,
                 "embedding_exclude_overlap": s.embedding_exclude_overlap,
                 "segmentation_batch_size": s.segmentation_batch_size,

@@ -1,0 +1,194 @@
+"""Voiceprints: the store, Hungarian matching, enrolment from real speech, the enroll command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import typer
+from typer.testing import CliRunner
+
+from diarize.audio import open_audio
+from diarize.cli import register
+from diarize.diarizer import Diarizer
+from diarize.errors import AudioLoadError, ConfigError
+from diarize.voiceprints import (
+    EMBEDDING_MODEL,
+    Voiceprint,
+    VoiceprintStore,
+    default_store_dir,
+    enroll,
+    match_voiceprints,
+    party_keys,
+)
+from tests.models.voices import SAMPLE_RATE, build_call, sample_voice
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def _print(key: str, vector: np.ndarray, model: str = EMBEDDING_MODEL) -> Voiceprint:
+    return Voiceprint(key, vector, model, 12.5, ("a.wav",), "2026-01-01T00:00:00+00:00")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def diarizer() -> Diarizer:
+    return Diarizer.load(device="cpu")
+
+
+def test_store_round_trip_by_user_id_and_e_mail(tmp_path) -> None:
+    store = VoiceprintStore(tmp_path / "prints")
+    store.save(_print("rep@example.com", _unit(1, 2, 3)))
+    store.save(_print("U123", _unit(3, 2, 1)))
+    loaded = store.load("Rep@Example.COM ")
+    assert loaded is not None and loaded.party_key == "rep@example.com"
+    assert np.allclose(loaded.embedding, _unit(1, 2, 3), atol=1e-6)
+    assert loaded.speech_s == 12.5 and loaded.sources == ("a.wav",)
+    assert store.find({"userId": "U123", "emailAddress": "rep@example.com"}).party_key == "U123"
+    assert store.find({"emailAddress": "REP@example.com"}).party_key == "rep@example.com"
+    assert store.find({"userId": "nobody"}) is None
+    assert store.find({"userId": "U123"}, model="another-model") is None
+    files = sorted(p.name for p in (tmp_path / "prints").iterdir())
+    assert len(files) == 2 and all("@" not in name for name in files)
+
+
+def test_saving_again_replaces_the_print(tmp_path) -> None:
+    store = VoiceprintStore(tmp_path)
+    store.save(_print("k", _unit(1, 0)))
+    store.save(_print("k", _unit(0, 1)))
+    assert np.allclose(store.load("k").embedding, _unit(0, 1))
+    assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
+
+
+def test_malformed_store_files_are_config_errors(tmp_path) -> None:
+    store = VoiceprintStore(tmp_path)
+    path = store.save(_print("k", _unit(1, 0)))
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot read voiceprint"):
+        store.load("k")
+    path.write_text(json.dumps({"partyKey": "k", "model": "m"}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a valid voiceprint"):
+        store.load("k")
+    other = _print("someone-else", _unit(1, 0)).to_dict()
+    path.write_text(json.dumps(other), encoding="utf-8")
+    with pytest.raises(ConfigError, match="another key"):
+        store.load("k")
+
+
+def test_party_keys_and_default_folder() -> None:
+    assert party_keys({"userId": " 42 ", "emailAddress": "A@B.com"}) == ["42", "a@b.com"]
+    assert party_keys({"name": "Bob"}) == []
+    assert default_store_dir().name == "voiceprints"
+    assert "gong-diarize" in str(default_store_dir())
+
+
+def test_matching_maximises_the_total_similarity() -> None:
+    """Similarities s1-A 0.60, s1-B 0.55, s2-A 0.58, s2-B 0.00: greedy takes s1-A and leaves
+    s2 unmatched; the best total pairs s1-B and s2-A, both above the threshold."""
+    speakers = {
+        "s1": np.array([0.6, 0.55, np.sqrt(1 - 0.6**2 - 0.55**2)], dtype=np.float32),
+        "s2": np.array([0.58, 0.0, np.sqrt(1 - 0.58**2)], dtype=np.float32),
+    }
+    prints = {"A": _unit(1, 0, 0), "B": _unit(0, 1, 0)}
+    pairs = {s: (p, round(score, 2)) for s, p, score in match_voiceprints(speakers, prints, 0.5)}
+    assert pairs == {"s1": ("B", 0.55), "s2": ("A", 0.58)}
+
+
+def test_matching_keeps_only_pairs_above_the_threshold() -> None:
+    speakers = {"s1": _unit(1, 0), "s2": _unit(0, 1)}
+    prints = {"A": _unit(1, 0.1), "B": _unit(-1, 0.2)}
+    assert [(s, p) for s, p, _ in match_voiceprints(speakers, prints, 0.5)] == [("s1", "A")]
+    assert match_voiceprints({}, prints, 0.5) == []
+    assert match_voiceprints(speakers, {}, 0.5) == []
+
+
+def _write_turns(path, voice) -> None:
+    sf.write(path, np.concatenate(voice.turns), SAMPLE_RATE)
+
+
+def test_enrolment_recognises_the_same_voice_in_other_turns(tmp_path, diarizer) -> None:
+    """Enrol each sample speaker from half of their turns; compare with the other half."""
+    halves = {}
+    for label in ("speaker90", "speaker91"):
+        enrol, rest = sample_voice(label).split(enrol_s=4.0)
+        _write_turns(tmp_path / f"{label}.wav", enrol)
+        enroll(label, [tmp_path / f"{label}.wav"], tmp_path / "store", diarizer=diarizer)
+        halves[label] = rest
+    store = VoiceprintStore(tmp_path / "store")
+    threshold = diarizer.config.voiceprints.threshold
+    for label, rest in halves.items():
+        waveform, _ = build_call([rest], [0] * len(rest.turns))
+        vector, seconds = diarizer.dominant_voice(open_audio(waveform, SAMPLE_RATE))
+        assert vector is not None and seconds > 2.0
+        own = float(vector @ store.load(label).embedding)
+        other = "speaker91" if label == "speaker90" else "speaker90"
+        theirs = float(vector @ store.load(other).embedding)
+        assert own >= threshold > theirs, (label, own, theirs)
+
+
+def test_enrolment_from_several_files_records_their_names(tmp_path, diarizer) -> None:
+    voice = sample_voice("speaker90")
+    first, second = voice.split(enrol_s=3.0)
+    _write_turns(tmp_path / "one.wav", first)
+    _write_turns(tmp_path / "two.wav", second)
+    path = enroll("Rep@Example.com", [tmp_path / "one.wav", tmp_path / "two.wav"], tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["partyKey"] == "rep@example.com"
+    assert data["sources"] == ["one.wav", "two.wav"]
+    assert data["model"] == EMBEDDING_MODEL and data["speechSeconds"] > 6.0
+    assert abs(np.linalg.norm(data["embedding"]) - 1.0) < 1e-3
+
+
+def test_too_little_speech_and_unreadable_files_are_clear_errors(tmp_path, diarizer) -> None:
+    short = tmp_path / "short.wav"
+    sf.write(short, sample_voice("speaker91").turns[-1], SAMPLE_RATE)
+    with pytest.raises(AudioLoadError, match="short.wav: only .* of speech") as caught:
+        enroll("k", [short], tmp_path / "store", diarizer=diarizer)
+    assert "\n" not in str(caught.value)
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("hello", encoding="utf-8")
+    with pytest.raises(AudioLoadError, match="notes.wav"):
+        enroll("k", [not_audio], tmp_path / "store", diarizer=diarizer)
+    assert not (tmp_path / "store").exists()
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_enroll_command_writes_a_voiceprint(tmp_path) -> None:
+    voice = sample_voice("speaker90")
+    _write_turns(tmp_path / "rep1.wav", voice)
+    store = tmp_path / "store"
+    result = CliRunner().invoke(
+        _app(),
+        ["enroll", "--party", "rep@company.com", str(tmp_path / "rep1.wav"), "--store", str(store)],
+    )
+    assert result.exit_code == 0, result.output
+    assert VoiceprintStore(store).load("rep@company.com") is not None
+
+
+def test_enroll_command_fails_on_one_line_without_traceback(tmp_path) -> None:
+    bad = tmp_path / "rep1.wav"
+    bad.write_bytes(b"RIFF....WAVEjunk")
+    result = CliRunner().invoke(
+        _app(), ["enroll", "--party", "rep@company.com", str(bad), "--store", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1
+    assert "rep1.wav" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "s").exists()

@@ -32,11 +32,14 @@ class BleedParams:
         channel in the same frame.
     min_coherence
         Normalised cross-correlation above which a candidate frame counts as a leak.
+    max_leak_share
+        A speech region is dropped when leaked frames make up at least this share of it.
     """
 
     max_delay_ms: float = 30.0
     min_level_gap_db: float = 6.0
     min_coherence: float = 0.5
+    max_leak_share: float = 0.3
 
 
 def frame_levels_db(frames: np.ndarray) -> np.ndarray:

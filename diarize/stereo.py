@@ -85,6 +85,7 @@ class _ChunkAnalyzer:
         self.max_delay = int(params.bleed.max_delay_ms * SAMPLE_RATE / 1000)
         self.history = np.zeros((2, self.max_delay), dtype=np.float32)
         self.probabilities: list[np.ndarray] = []  # shape of each: (2, chunk_frames)
+        self.leak_flags: list[np.ndarray] = []  # shape of each: (2, chunk_frames)
         self.evidence = LayoutEvidence()
         self.leaked = np.zeros(2, dtype=np.int64)
         self.pool = ThreadPoolExecutor(max_workers=2)
@@ -100,7 +101,7 @@ class _ChunkAnalyzer:
         levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
         padded = np.concatenate([self.history, chunk], axis=1)
         raw_speech = probs >= self.params.vad.onset
-        self._clear_leaks(padded, probs, levels)
+        self.leak_flags.append(self._clear_leaks(padded, probs, levels))
         self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
         self.history = padded[:, padded.shape[1] - self.max_delay :]
         self.probabilities.append(probs)
@@ -111,8 +112,10 @@ class _ChunkAnalyzer:
     def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
         return self.max_delay + frames * FRAME_SAMPLES
 
-    def _clear_leaks(self, padded: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> None:
+    def _clear_leaks(self, padded: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """Zero the speech probability of leaked frames; return where they were."""
         bleed = self.params.bleed
+        flags = np.zeros(probs.shape, dtype=bool)
         for ch in (0, 1):
             other = 1 - ch
             candidates = np.flatnonzero(
@@ -128,7 +131,9 @@ class _ChunkAnalyzer:
             )
             leaks = candidates[coherence >= bleed.min_coherence]
             probs[ch, leaks] = 0.0
+            flags[ch, leaks] = True
             self.leaked[ch] += len(leaks)
+        return flags
 
     def _gather_layout_evidence(
         self,
@@ -160,11 +165,13 @@ class _ChunkAnalyzer:
             if self.probabilities
             else np.zeros((2, 0), dtype=np.float32)
         )
+        leaks = np.concatenate(self.leak_flags, axis=1) if self.leak_flags else probs > 1
         layout, silent = self.evidence.classify(self.params.layout)
         segments = [
             Segment(start, end, channel_label(ch))
             for ch in (0, 1)
             for start, end in speech_regions(probs[ch], _HOP_S, self.params.vad, duration_s)
+            if not self._mostly_leak(leaks[ch], start, end)
         ]
         return StereoAnalysis(
             layout=layout,
@@ -174,6 +181,13 @@ class _ChunkAnalyzer:
             evidence=self.evidence,
             leaked_frames=(int(self.leaked[0]), int(self.leaked[1])),
         )
+
+    def _mostly_leak(self, leak_flags: np.ndarray, start_s: float, end_s: float) -> bool:
+        """Whether leaked frames make up much of a region: what is left between them is the
+        leak's fringe (word edges where the correlation dips), not the channel's own speech."""
+        first, last = int(start_s / _HOP_S), int(np.ceil(end_s / _HOP_S))
+        span = leak_flags[first:last]
+        return bool(len(span)) and float(span.mean()) >= self.params.bleed.max_leak_share
 
 
 def analyze_stereo(

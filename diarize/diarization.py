@@ -35,6 +35,7 @@ __all__ = [
     "diarize_parties",
     "enroll",
     "find_rep_channel",
+    "map_speakers",
     "speaker_hints",
 ]
 
@@ -122,22 +123,34 @@ def diarize_parties(
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
-    return map_speakers(turns, parties, options, diarizer)
+    return map_speakers(turns, parties, options, diarizer.config.voiceprints.threshold)
 
 
 def map_speakers(
-    turns: SpeakerTurns, parties: list[dict], options: Options, diarizer: Diarizer
+    turns: SpeakerTurns, parties: list[dict], options: Options, voiceprint_threshold: float
 ) -> PartyDiarization:
-    """Tie anonymous speakers to parties by the rules of the module docstring."""
+    """Tie anonymous speakers to parties by the rules of the module docstring.
+
+    Parameters
+    ----------
+    turns
+        The anonymous speakers (from `Diarizer.speakers`).
+    parties
+        Candidate parties, each with a ``partyId``.
+    options
+        ``voiceprints`` (store folder), ``unknown`` and ``exclusive``.
+    voiceprint_threshold
+        Least cosine similarity of a voiceprint match.
+    """
     store = VoiceprintStore(options.voiceprints)
     prints = {}
     for party in parties:
         found = store.find(party)
         if found is not None:
             prints[party["partyId"]] = found.embedding
-    threshold = diarizer.config.voiceprints.threshold
     assigned: dict[str, SpeakerAssignment] = {}
-    for label, party_id, score in match_voiceprints(turns.embeddings, prints, threshold):
+    matches = match_voiceprints(turns.embeddings, prints, voiceprint_threshold)
+    for label, party_id, score in matches:
         assigned[label] = SpeakerAssignment(label, party_id, "voiceprint", score)
     taken = {a.party_id for a in assigned.values()}
     rejected = {p for p in prints if p not in taken and turns.embeddings}

@@ -23,8 +23,9 @@ from diarize.speakers import (
     SpeakerHints,
     SpeakerTurns,
     diarize_speakers,
-    embed_speech,
     mono_windows,
+    window_count,
+    window_hints,
 )
 from models.config import DiarizationConfig, load_config
 from models.loader import load_model, resolve_device
@@ -114,11 +115,17 @@ class Diarizer:
     ) -> SpeakerTurns:
         """Who spoke when in `source` (downmixed, or only `channel`), in bounded memory."""
         long_form = self.config.long_form
+        hints = hints or SpeakerHints()
+        duration_s = source.info.duration_s
+        if limit_s is not None:
+            duration_s = min(duration_s, limit_s)
+        count = window_count(duration_s, long_form.window_s)
         return diarize_speakers(
             mono_windows(source, long_form.window_s, channel=channel, limit_s=limit_s),
             self.pipeline,
             self.embedder,
-            hints=hints or SpeakerHints(),
+            pyannote_hints=window_hints(hints, count),
+            max_speakers=hints.num_speakers or hints.max_speakers,
             link_threshold=long_form.link_threshold,
             merge_gap_s=self.config.params.segmentation.min_duration_off,
             progress=progress,
@@ -133,10 +140,6 @@ class Diarizer:
             return None, 0.0
         label = max(turns.embeddings, key=lambda s: turns.speech_s.get(s, 0.0))
         return turns.embeddings[label], turns.speech_s[label]
-
-    def embed(self, waveform: np.ndarray, turns: list[tuple[float, float]]):
-        """`embed_speech` with this backend's embedder."""
-        return embed_speech(self.embedder, waveform, turns)
 
 
 def get_diarizer(options: Options | None = None) -> Diarizer:

@@ -31,6 +31,8 @@ __all__ = [
     "diarize_speakers",
     "embed_speech",
     "mono_windows",
+    "window_count",
+    "window_hints",
 ]
 
 SAMPLE_RATE = 16000
@@ -79,6 +81,23 @@ class SpeakerTurns:
     def labels(self) -> list[str]:
         """Every speaker label, in order."""
         return sorted({s.speaker for s in self.segments})
+
+
+def window_count(duration_s: float, window_s: float) -> int:
+    """How many windows `mono_windows` cuts a recording of `duration_s` into."""
+    full, rest = divmod(duration_s, window_s)
+    count = int(full) + (1 if rest > 0 else 0)
+    if count > 1 and rest > 0 and rest < _SHORT_TAIL * window_s:
+        count -= 1
+    return max(1, count)
+
+
+def window_hints(hints: SpeakerHints, num_windows: int) -> SpeakerHints:
+    """The hints pyannote gets per window: all of them for a single window; otherwise only
+    the maximum (a speaker may be silent for a whole window), the rest applies after linking."""
+    if num_windows <= 1:
+        return hints
+    return SpeakerHints(max_speakers=hints.num_speakers or hints.max_speakers)
 
 
 def mono_windows(
@@ -261,7 +280,8 @@ def diarize_speakers(
     pipeline,
     embedder: torch.nn.Module,
     *,
-    hints: SpeakerHints = SpeakerHints(),
+    pyannote_hints: SpeakerHints = SpeakerHints(),
+    max_speakers: int | None = None,
     link_threshold: float,
     merge_gap_s: float = 0.0,
     progress: Progress | None = None,
@@ -276,9 +296,10 @@ def diarize_speakers(
         A pyannote ``SpeakerDiarization``-like pipeline (see `models.pipelines`).
     embedder
         The CAM++ model used to compare speakers across windows and with voiceprints.
-    hints
-        Speaker-count hints; per window only the maximum applies (a speaker may be silent
-        in a window), the exact count is enforced once all windows are linked.
+    pyannote_hints
+        Speaker-count hints for pyannote in each window (see `window_hints`).
+    max_speakers
+        Once all windows are linked, the closest speakers are merged down to this many.
     link_threshold
         Cosine distance under which speakers of two windows are the same person.
     merge_gap_s
@@ -289,10 +310,9 @@ def diarize_speakers(
     linker = SpeakerLinker(link_threshold)
     raw: list[Segment] = []
     raw_exclusive: list[Segment] = []
-    most = hints.num_speakers or hints.max_speakers
     for offset_s, waveform in windows:
         duration_s = waveform.shape[0] / SAMPLE_RATE
-        output = _run_window(pipeline, waveform, hints, offset_s, duration_s, progress)
+        output = _run_window(pipeline, waveform, pyannote_hints, offset_s, duration_s, progress)
         overlapped, exclusive = _annotations(output)
         local = {
             label: embed_speech(
@@ -307,17 +327,14 @@ def diarize_speakers(
                 sink.append(Segment(start_s, end_s, str(mapping[label])))
         if progress is not None:
             progress(offset_s + duration_s)
-    merged = linker.merge_down(most) if most else {}
+    merged = linker.merge_down(max_speakers) if max_speakers else {}
     return _finish(linker, raw, raw_exclusive, merged, merge_gap_s)
 
 
 def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
     """One pyannote call on one window, its progress reported in seconds of audio."""
     file = {"waveform": torch.from_numpy(waveform)[None], "sample_rate": SAMPLE_RATE}
-    kwargs = {"max_speakers": hints.num_speakers or hints.max_speakers}
-    if hints.min_speakers and not hints.num_speakers:
-        kwargs["min_speakers"] = min(hints.min_speakers, kwargs["max_speakers"] or 10**6)
-    kwargs = {k: v for k, v in kwargs.items() if v}
+    kwargs = {k: v for k, v in vars(hints).items() if v is not None}
 
     def hook(step: str, artifact=None, file=None, completed=None, total=None, **_) -> None:
         if progress is None or not total or completed is None:

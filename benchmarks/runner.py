@@ -8,6 +8,7 @@ so that times and peak memory are its own. The run is saved as
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -22,9 +23,20 @@ from benchmarks.progress import progress_bar
 from benchmarks.rttm import read_rttm
 from benchmarks.systems import OURS, PEERS, create_system
 
-__all__ = ["RESULTS_DIR", "build_items", "resolve_device", "run_items", "run_suite"]
+__all__ = [
+    "DEFAULT_THREADS",
+    "RESULTS_DIR",
+    "build_items",
+    "resolve_device",
+    "run_items",
+    "run_suite",
+]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_THREADS = 1
+"""CPU threads per system. One: on a shared machine, torch's two OpenMP threads on two busy
+cores made the same file 13x slower (75 s instead of 5.6 s); one thread per system keeps
+times comparable from run to run."""
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -52,14 +64,20 @@ def build_items(specs: list[ItemSpec], bar) -> tuple[list[BenchItem], list[dict]
     return items, skipped
 
 
-def _worker(name: str, device: str, items: list[BenchItem], run_dir: Path, bar) -> list[dict]:
+def _worker(
+    name: str, device: str, items: list[BenchItem], run_dir: Path, bar, threads: int | None
+) -> list[dict]:
     """Run system ``name`` on ``items`` in a worker process; its event records."""
     job = {
         "system": name,
         "device": device,
+        "threads": threads,
         "items": [i.to_dict() for i in items],
         "out_dir": str(run_dir),
     }
+    env = dict(os.environ)
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     job_path = run_dir / f"job-{name}.json"
     job_path.write_text(json.dumps(job), encoding="utf-8")
     events = run_dir / f"{name}.jsonl"
@@ -70,6 +88,7 @@ def _worker(name: str, device: str, items: list[BenchItem], run_dir: Path, bar) 
             [sys.executable, "-m", "benchmarks.worker", str(job_path)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
         while process.poll() is None:
             time.sleep(0.5)
@@ -141,9 +160,17 @@ def _not_run(name: str, item: BenchItem) -> dict:
 
 
 def run_items(
-    items: list[BenchItem], systems: list[str], device: str, run_dir: Path, bar
+    items: list[BenchItem],
+    systems: list[str],
+    device: str,
+    run_dir: Path,
+    bar,
+    threads: int | None = DEFAULT_THREADS,
 ) -> tuple[list[dict], dict]:
-    """Run ``systems`` on the ``items`` each accepts; scored rows and per-system load info."""
+    """Run ``systems`` on the ``items`` each accepts; scored rows and per-system load info.
+
+    ``threads`` caps every system's CPU threads (torch, OpenMP); ``None`` leaves each system
+    to choose."""
     rows, loads = [], {}
     by_id = {item.item_id: item for item in items}
     for name in systems:
@@ -154,7 +181,7 @@ def run_items(
         ]
         if not todo:
             continue
-        records = _worker(name, device, todo, run_dir, bar)
+        records = _worker(name, device, todo, run_dir, bar, threads)
         load = next((r for r in records if r.get("event") == "load"), {})
         loads[name] = {
             "description": system.description,
@@ -172,6 +199,7 @@ def run_suite(
     results_dir: Path = RESULTS_DIR,
     quiet: bool = False,
     conditions: list[str] | None = None,
+    threads: int | None = DEFAULT_THREADS,
 ) -> tuple[Path, dict]:
     """Run ``suite`` and save it; the run folder and the saved result document.
 
@@ -191,6 +219,8 @@ def run_suite(
         No progress output at all.
     conditions
         Only the suite's items of these conditions (default: all).
+    threads
+        CPU threads per system (``None``: each system's own choice).
 
     Raises
     ------
@@ -213,7 +243,7 @@ def run_suite(
     systems = systems or [*OURS, *PEERS]
     with progress_bar(quiet) as bar:
         items, skipped = build_items(specs, bar)
-        rows, loads = run_items(items, systems, device, run_dir, bar)
+        rows, loads = run_items(items, systems, device, run_dir, bar, threads)
     document = {
         "suite": suite,
         "run": run_dir.name,
@@ -222,6 +252,7 @@ def run_suite(
         "device": device,
         "seed": seed,
         "conditions": conditions,
+        "threads": threads,
         "machine": resources.machine_info(),
         "systems": loads,
         "items": {item.item_id: item.to_dict() for item in items},

@@ -28,7 +28,9 @@ def _pct(value) -> str:
     return "    -" if value is None else f"{100 * value:5.1f}%"
 
 
-def stereo_speed(hours: float = 1.0, device: str = "cpu", quiet: bool = False) -> int:
+def stereo_speed(
+    hours: float = 1.0, device: str = "cpu", quiet: bool = False, threads: int | None = 1
+) -> int:
     """Run the benchmark and print its table; the exit code (1 when a system crashed).
 
     Parameters
@@ -39,6 +41,8 @@ def stereo_speed(hours: float = 1.0, device: str = "cpu", quiet: bool = False) -
         ``"cpu"`` (the target is for the CPU), ``"cuda"`` or ``"auto"``.
     quiet
         No progress output.
+    threads
+        CPU threads per system (``None``: each system's own choice).
     """
     device = resolve_device(device)
     started = datetime.now(timezone.utc)
@@ -48,13 +52,14 @@ def stereo_speed(hours: float = 1.0, device: str = "cpu", quiet: bool = False) -
         task = bar.add_task(f"building a {hours:g}-hour stereo call", total=1)
         item = build_item(long_stereo_spec(hours * 3600.0))
         bar.update(task, advance=1)
-        rows, loads = run_items([item], list(SYSTEMS), device, run_dir, bar)
+        rows, loads = run_items([item], list(SYSTEMS), device, run_dir, bar, threads)
     document = {
         "suite": "stereo-speed",
         "run": run_dir.name,
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "device": device,
+        "threads": threads,
         "seed": 0,
         "machine": resources.machine_info(),
         "systems": loads,

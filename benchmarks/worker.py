@@ -1,6 +1,7 @@
 """Runs one system on a list of items in a process of its own, so memory is its own.
 
-``python -m benchmarks.worker JOB.json`` reads ``{"system", "device", "items", "out_dir"}``
+``python -m benchmarks.worker JOB.json`` reads ``{"system", "device", "threads", "items",
+"out_dir"}``
 and appends one JSON line per event to ``<out_dir>/<system>.jsonl``: first ``load`` (time and
 memory to load and warm up), then one ``item`` line per item (wall time, times real time, peak
 RSS and GPU memory for that file alone, the hypothesis RTTM written beside it, or the error).
@@ -29,6 +30,13 @@ def _emit(path: Path, record: dict) -> None:
         stream.write(json.dumps(record) + "\n")
 
 
+def _cap_threads(threads: int | None) -> None:
+    """Hold torch to ``threads`` even where a system raised it while loading (senko does)."""
+    torch = sys.modules.get("torch")
+    if threads and torch is not None:
+        torch.set_num_threads(threads)
+
+
 def run_job(job: dict) -> int:
     """Run ``job`` (see the module docstring); the number of items that failed."""
     out_dir = Path(job["out_dir"])
@@ -43,6 +51,7 @@ def run_job(job: dict) -> int:
     except Exception as exc:  # any failure to load is reported, not raised
         _emit(events, {"event": "load", "status": "error", "error": _describe(exc)})
         return len(job["items"])
+    _cap_threads(job.get("threads"))
     _emit(
         events,
         {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 from benchmarks.data.items import CACHE_DIR, BenchItem
@@ -50,6 +51,9 @@ class System(ABC):
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
+        self.items: list[BenchItem] = []
+        """The items this run will give the system (set before `load`, so that it warms up
+        only what it will use)."""
 
     def accepts(self, item: BenchItem) -> bool:
         """Whether this system is run on ``item``. By default a system is a mono diarizer:
@@ -95,15 +99,19 @@ def create_system(name: str, device: str = "cpu") -> System:
     return cls(device=device)
 
 
-def warmup_audio(cache_dir: Path = CACHE_DIR) -> Path:
-    """A 10 s mono clip of real speech (two speakers) for warming systems up."""
+def warmup_audio(cache_dir: Path = CACHE_DIR, stereo: bool = False) -> Path:
+    """A 10 s clip of real speech (two speakers) for warming systems up: mono, or a stereo
+    file with the clip on the left and the clip played backwards on the right (two unrelated
+    channels, so that it reads as a dual-channel call)."""
     from benchmarks.data.sources import pyannote_sample
 
-    path = cache_dir / "warmup.wav"
+    path = cache_dir / ("warmup-stereo.wav" if stereo else "warmup.wav")
     if not path.exists():
         audio, rate = sf.read(str(pyannote_sample().audio), dtype="float32")
+        clip = audio[int(6.5 * rate) : int(16.5 * rate)]
+        data = np.stack([clip, clip[::-1]], axis=1) if stereo else clip
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.wav")
-        sf.write(tmp, audio[int(6.5 * rate) : int(16.5 * rate)], rate, "PCM_16")
+        sf.write(tmp, data, rate, "PCM_16")
         tmp.replace(path)
     return path

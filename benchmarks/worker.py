@@ -46,6 +46,7 @@ def run_job(job: dict) -> int:
     resources.reset_peak_rss()
     started = time.perf_counter()
     system = create_system(job["system"], job["device"])
+    system.items = [BenchItem.from_dict(data) for data in job["items"]]
     try:
         system.load()
     except Exception as exc:  # any failure to load is reported, not raised

@@ -7,7 +7,7 @@ absent). References are RTTM (one ``SPEAKER`` line per turn) with optional UEM s
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +39,11 @@ class RealRecording:
 
 def pyannote_sample() -> RealRecording:
     """The real 2-speaker telephone recording bundled with pyannote.audio."""
-    folder = Path(str(importlib.resources.files("pyannote.audio") / "sample"))
+    # find_spec locates the package without importing it (importing it would load torch)
+    spec = importlib.util.find_spec("pyannote.audio")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("pyannote.audio is not installed: its sample recording is needed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "sample"
     turns = read_rttm(folder / "sample.rttm")["sample"]
     return RealRecording("sample", folder / "sample.wav", tuple(turns), None, "pyannote-sample")
 

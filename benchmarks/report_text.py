@@ -113,8 +113,8 @@ def per_file_table(document: dict) -> list[str]:
         "<details><summary>Per-file results</summary>",
         "",
         "| file | condition | system | DER | DER ±0.25 s | precise segs | × real time | "
-        "peak RSS MiB | note |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "peak RSS MiB | load avg | note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in sorted(document["results"], key=lambda r: (r["condition"], r["item_id"])):
         m = row.get("metrics") or {}
@@ -125,7 +125,8 @@ def per_file_table(document: dict) -> list[str]:
             f"| {row['item_id']} | {row['condition']} | {row['system']} | "
             f"{_fmt(m.get('der'), 'pct')} | {_fmt(m.get('der_collar'), 'pct')} | "
             f"{_fmt(m.get('precise_share'), 'pct')} | {_fmt(row.get('xrt'), 'speed')} | "
-            f"{_fmt(row.get('peak_rss_mb'), 'int')} | {note.replace('|', '/')} |"
+            f"{_fmt(row.get('peak_rss_mb'), 'int')} | {_fmt(row.get('load_avg_1m'), 'num')} | "
+            f"{note.replace('|', '/')} |"
         )
     return lines + ["", "</details>"]
 

@@ -81,8 +81,10 @@ def _print(document: dict, item) -> None:
     )
     print(
         f"{'system':14s} {'x real time':>11s} {'wall s':>8s} {'peak RSS MiB':>13s} "
-        f"{'DER':>6s} {'DER±.25':>7s} {'edge P':>6s} {'edge R':>6s} {'precise':>7s}"
+        f"{'DER':>6s} {'DER±.25':>7s} {'edge P':>6s} {'edge R':>6s} {'precise':>7s} "
+        f"{'load avg':>8s}"
     )
+    loads = {r["system"]: r.get("load_avg_1m") for r in document["results"]}
     for systems in by_condition(document["results"]).values():
         for name, f in systems.items():
             if not f.get("files"):
@@ -93,7 +95,7 @@ def _print(document: dict, item) -> None:
                 f"{name:14s} {f['xrt']:10.0f}x {wall:8.1f} {f['peak_rss_mb']:13.0f} "
                 f"{_pct(f.get('der'))} {_pct(f.get('der_collar'))} "
                 f"{_pct(f.get('boundary_precision'))} {_pct(f.get('boundary_recall'))} "
-                f"{_pct(f.get('precise_share'))}"
+                f"{_pct(f.get('precise_share'))} {loads.get(name) or 0:8.1f}"
             )
         stereo, energy = systems.get("ours-stereo", {}), systems.get("energy", {})
         if stereo.get("xrt"):
@@ -105,4 +107,6 @@ def _print(document: dict, item) -> None:
                 f"accuracy vs energy baseline: DER {100 * stereo['der']:.1f}% vs "
                 f"{100 * energy['der']:.1f}% ({verdict})"
             )
+    print("(load avg: the machine's 1-minute load average when the system started the file;")
+    print(" above the core count, other processes were competing for the CPU)")
     print(f"results: {RESULTS_DIR / document['run'] / 'results.json'}")

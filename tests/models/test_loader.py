@@ -99,12 +99,15 @@ def test_device_names() -> None:
             resolve_device("cuda")
 
 
-def test_importing_models_switches_pyannote_telemetry_off() -> None:
+@pytest.mark.parametrize("pyannote_first", [False, True])
+def test_importing_models_switches_pyannote_telemetry_off(pyannote_first) -> None:
+    """Off whether or not pyannote.audio (whose own default is on) was imported before."""
     env = {k: v for k, v in os.environ.items() if k != "PYANNOTE_METRICS_ENABLED"}
     code = (
-        "import models\n"
-        "from pyannote.audio.telemetry.metrics import is_metrics_enabled\n"
-        "print(is_metrics_enabled())\n"
+        ("import pyannote.audio.telemetry.metrics\n" if pyannote_first else "")
+        + "import models\n"
+        + "from pyannote.audio.telemetry.metrics import is_metrics_enabled\n"
+        + "print(is_metrics_enabled())\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120

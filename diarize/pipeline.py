@@ -255,8 +255,34 @@ def _diarize_parties(
             f"({exc}); add mediaChannelId to the rep's party and record one side per channel"
         ) from exc
     found = diarize_parties(source, parties, options, channel=channel)
-    call["parties"].extend(found.added_parties)
+    _add_parties_without_clashes(call, found)
     return found
+
+
+def _add_parties_without_clashes(call: dict, found: Any) -> None:
+    """Append the parties diarization created; one whose id or name is already taken in the
+    call (diarization saw only some parties, in the hybrid case) is renumbered."""
+    renamed: dict[str, str] = {}
+    for party in found.added_parties:
+        taken_ids = {p.get("partyId") for p in call["parties"]}
+        taken_names = {p.get("name") for p in call["parties"]}
+        if party["partyId"] in taken_ids or party.get("name") in taken_names:
+            fresh = new_party(call["parties"], len(call["parties"]) + 1)
+            while fresh["name"] in taken_names:
+                fresh = new_party(call["parties"] + [fresh], int(fresh["name"].split()[-1]) + 1)
+            renamed[party["partyId"]] = fresh["partyId"]
+            party = {**party, **fresh}
+        call["parties"].append(party)
+    if renamed:
+        found.segments = [
+            Segment(s.start_s, s.end_s, renamed.get(s.speaker, s.speaker)) for s in found.segments
+        ]
+        found.assignments = [
+            SpeakerAssignment(a.speaker, renamed.get(a.party_id, a.party_id), a.rule, a.score)
+            if a.party_id in renamed
+            else a
+            for a in found.assignments
+        ]
 
 
 def _channel_mode(

@@ -6,9 +6,9 @@ import copy
 
 import numpy as np
 import pytest
-from diarize.audio import write_audio
 
 from diarize import ChannelLayout, Options, PartyMappingError, process_call
+from diarize.audio import write_audio
 from diarize.errors import AudioLoadError, CallValidationError, ChannelLayoutError
 from diarize.example import example_call, stereo_example
 from diarize.segments import Segment
@@ -141,3 +141,30 @@ def test_unreadable_audio_names_the_file(tmp_path):
     path.write_text("not audio")
     with pytest.raises(AudioLoadError, match="notes.wav"):
         process_call(path, example_call())
+
+
+def test_hybrid_stereo_rep_by_channel_bridge_by_voice():
+    """Rep alone on the left; two unknown customers share the right channel (a bridge)."""
+    from tests.models.voices import build_call, evaldata_voice, sample_voice
+
+    guest = evaldata_voice("trn06", "FEE083")
+    if guest is None:
+        pytest.skip("AMI dev excerpts (../shared/evaldata) are not available")
+    bridge, bridge_reference = build_call([guest, sample_voice("speaker91")], [0, 1, 0, 1, 1, 0, 1])
+    rep, _ = build_call([sample_voice("speaker90")], [0] * 5)
+    stereo = np.zeros((2, max(len(rep), len(bridge))), dtype=np.float32)
+    stereo[0, : len(rep)] = rep
+    stereo[1, : len(bridge)] = bridge
+    call = example_call()
+    call["direction"] = "Conference"
+    call["parties"][1:] = [{"name": "Speaker 2"}, {"name": "Speaker 3"}]
+    result = process_call(stereo, call, sample_rate=16000, options=Options(unknown="add"))
+    assert result.layout is ChannelLayout.DUAL_CHANNEL
+    ids = [p["partyId"] for p in result.call["parties"]]
+    names = [p.get("name") for p in result.call["parties"]]
+    assert len(ids) == len(set(ids)) and len(names) == len(set(names))
+    rules = {a.speaker: a.rule for a in result.assignments}
+    assert rules["ch0"] == "channel"
+    bridge_ids = {a.party_id for a in result.assignments if a.speaker != "ch0"}
+    assert len(bridge_ids) == 2 and "p1" not in bridge_ids
+    assert {s.speaker for s in result.segments} == {"p1", *bridge_ids}

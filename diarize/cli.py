@@ -135,9 +135,7 @@ def timeline(
     ] = None,
     pipeline: Annotated[
         str | None,
-        typer.Option(
-            help="Mono diarization: a pyannote id or local directory (default: bundled)."
-        ),
+        typer.Option(help="Mono diarization: a pyannote id or local directory (default: bundled)."),
     ] = None,
     hf_token: Annotated[
         str | None,

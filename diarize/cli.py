@@ -156,6 +156,9 @@ def timeline(
     device: Annotated[
         str | None, typer.Option(help="cpu or cuda (default: cuda when available).")
     ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Chunks per model forward pass (diarization).")
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No summary or progress on stderr.")
     ] = False,
@@ -182,6 +185,7 @@ def timeline(
                 exclusive=exclusive,
                 voiceprints=voiceprints,
                 device=device,
+                batch_size=batch_size,
                 hook=hook,
             )
             result = process_call(audio, call_json, options=options)

@@ -170,12 +170,18 @@ def _torch_threads(num_threads: int | None) -> Iterator[None]:
 def get_diarizer(options: Options | None = None) -> Diarizer:
     """The backend `options` ask for (pipeline, token, device), loaded once and reused."""
     options = options or Options()
-    key = (options.pipeline, options.hf_token, options.device)
+    key = (options.pipeline, options.hf_token, options.device, options.batch_size)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    diarizer = Diarizer.load(options.pipeline, token=options.hf_token, device=options.device)
+    diarizer = Diarizer.load(
+        options.pipeline,
+        token=options.hf_token,
+        device=options.device,
+        segmentation_batch_size=options.batch_size,
+        embedding_batch_size=options.batch_size,
+    )
     with _cache_lock:
         _cache[key] = diarizer
         while len(_cache) > _CACHE_SIZE:

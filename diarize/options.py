@@ -41,6 +41,8 @@ class Options:
         Directory of the voiceprint store written by ``gong-diarize enroll``.
     device
         ``"cpu"``, ``"cuda"`` or ``None`` (CUDA when available).
+    batch_size
+        Chunks per forward pass of the diarization models (``None``: the tuned default).
     hook
         Progress callback, see `ProgressHook`.
     """
@@ -56,6 +58,7 @@ class Options:
     exclusive: bool = False
     voiceprints: Path | None = None
     device: str | None = None
+    batch_size: int | None = None
     hook: ProgressHook | None = None
 
     def __repr__(self) -> str:  # never show the token
@@ -65,7 +68,8 @@ class Options:
             f"pipeline={self.pipeline!r}, hf_token={token}, num_speakers={self.num_speakers!r}, "
             f"min_speakers={self.min_speakers!r}, max_speakers={self.max_speakers!r}, "
             f"unknown={self.unknown!r}, exclusive={self.exclusive!r}, "
-            f"voiceprints={self.voiceprints!r}, device={self.device!r})"
+            f"voiceprints={self.voiceprints!r}, device={self.device!r}, "
+            f"batch_size={self.batch_size!r})"
         )
 
     def progress(self, step: str, completed: int, total: int) -> None:

@@ -128,3 +128,26 @@ def test_usage_error_exits_2(example):
         "middle",
     )
     assert done.returncode == 2
+
+
+def test_mono_recording_is_diarized_and_reported(tmp_path):
+    from diarize.audio import write_audio
+    from diarize.example import example_call, load_sample
+
+    samples, rate, _ = load_sample()
+    audio = tmp_path / "mono.flac"
+    write_audio(audio, samples, rate, container="FLAC")
+    call = example_call()
+    del call["parties"][0]["mediaChannelId"]
+    call_path = tmp_path / "call.json"
+    call_path.write_text(json.dumps(call))
+    done = run("timeline", str(audio), "--call", str(call_path), "--max-speakers", "2")
+    assert done.returncode == 0, done.stderr
+    assert "mono" in done.stderr
+    enriched = json.loads(done.stdout)
+    assert enriched["speakersTimeline"]["precise"] is False
+    speaking = {
+        pid for s in enriched["speakersTimeline"]["speechSegments"] for pid in s["partyIds"]
+    }
+    assert len(speaking) == 2
+    assert speaking <= {p["partyId"] for p in enriched["parties"]}

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from benchmarks.aggregate import aggregate  # noqa: E402
 from benchmarks.rttm import Turn  # noqa: E402
@@ -119,12 +120,18 @@ def plot_speed_accuracy(panels: list[tuple[str, list[dict]]], path: Path, title:
                     zorder=3,
                 )
         ax.set_xscale("log")
+
         ax.set_xlabel("speed (times real time, log scale; right is faster)")
         ax.set_ylabel("DER (%; lower is better)")
         ax.set_title(f"{name} ({len(common)} files)", fontsize=10)
         ax.grid(alpha=0.3, which="both")
         ax.set_ylim(bottom=0)
         ax.margins(x=0.3, y=0.15)
+        low, high = ax.get_xlim()
+        subs = (1.0, 2.0, 5.0) if high / max(low, 1e-9) < 100 else (1.0,)
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.legend(fontsize=8, loc="best")
     fig.suptitle(title)
     fig.tight_layout()

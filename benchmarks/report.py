@@ -186,7 +186,11 @@ def write_report(runs: list[Path] | None = None, out_dir: Path = RESULTS_DIR) ->
         )
     documents = [_load(r) for r in runs]
     out_dir.mkdir(parents=True, exist_ok=True)
-    suites = [d for d in documents if d.get("suite") != "stereo-speed"]
+    order = {"full": 0, "quick": 1}
+    suites = sorted(
+        (d for d in documents if d.get("suite") != "stereo-speed"),
+        key=lambda d: order.get(d.get("suite"), 2),
+    )
     speed = [d for d in documents if d.get("suite") == "stereo-speed"]
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     lines = [
@@ -201,7 +205,9 @@ def write_report(runs: list[Path] | None = None, out_dir: Path = RESULTS_DIR) ->
         "precision, recall, mapping accuracy and speed).",
         "",
     ]
-    lines += ["## Targets", "", *targets_table(suites, speed), ""]
+    judged = suites[:1]  # the most complete suite: full when there is one
+    basis = ", ".join(f"`{d['run']}`" for d in judged + speed)
+    lines += ["## Targets", "", f"From {basis}.", "", *targets_table(judged, speed), ""]
     for document in speed:
         lines += _speed_section(document)
     for document in suites:

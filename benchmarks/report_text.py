@@ -166,6 +166,11 @@ def _rows(suites: list[dict], conditions, n_speakers: int | None = None) -> list
     ]
 
 
+def _crashed(rows: list[dict]) -> str:
+    n = sum(r.get("status") == "error" for r in rows)
+    return f" ({n} crashed file{'s' if n > 1 else ''} left out)" if n else ""
+
+
 def _mean_load(rows: list[dict]) -> float | None:
     loads = [r["load_avg_1m"] for r in rows if r.get("load_avg_1m") is not None]
     return sum(loads) / len(loads) if loads else None
@@ -178,6 +183,11 @@ def targets_table(suites: list[dict], speed: list[dict]) -> list[str]:
     dev, phone = _rows(suites, ("real-meeting",)), _rows(suites, _PHONE, 2)
     mono = _rows(suites, _MONO_LIKE)
     floor = 300 if gpu else 20
+    crashed = {
+        "mono DER on the dev data (AMI), no collar": _crashed(dev),
+        "mono DER on 2-party telephone calls": _crashed(phone),
+        f"mono speed ({'GPU' if gpu else 'CPU'})": _crashed(mono),
+    }
     checks = [
         (
             "mono DER on the dev data (AMI), no collar",
@@ -227,5 +237,6 @@ def targets_table(suites: list[dict], speed: list[dict]) -> list[str]:
     lines = ["| target | goal | measured | met | load avg |", "|---|---:|---:|:---:|---:|"]
     for name, goal, value, kind, test, load in checks:
         met = "–" if value is None else ("yes" if test(value) else "**no**")
-        lines.append(f"| {name} | {goal} | {_fmt(value, kind)} | {met} | {_fmt(load, 'num')} |")
+        measured = _fmt(value, kind) + crashed.get(name, "")
+        lines.append(f"| {name} | {goal} | {measured} | {met} | {_fmt(load, 'num')} |")
     return lines

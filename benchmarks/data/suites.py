@@ -49,9 +49,11 @@ def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
     Parameters
     ----------
     suite
-        ``"quick"`` (four calls of about 30 s: real telephone, generated telephony, stereo
-        and duplicated mono) or ``"full"`` (the real recordings, 21 generated calls of about
-        75 s in four conditions, a 1-hour stereo call and a 1-hour telephone call).
+        ``"quick"`` (four calls of about 30 s: real telephone, generated telephony and stereo
+        from real voices, so they exist wherever pyannote.audio does, and a 3-party
+        duplicated-mono call of TTS voices) or ``"full"`` (the real recordings, 21 generated
+        calls of about 75 s in four conditions, a 1-hour stereo call and a 1-hour telephone
+        call).
     seed
         Mixed into every generated item's seed; 0 gives the published numbers.
     """
@@ -61,7 +63,7 @@ def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
         return [
             *real,
             _generated("real2", "telephony", 30, seed),
-            _generated("tts2", "stereo", 30, seed),
+            _generated("real2", "stereo", 30, seed),
             _generated("tts3", "dupmono", 30, seed),
         ]
     if suite != "full":

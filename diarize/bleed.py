@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import fft as sp_fft
 
 __all__ = ["BleedParams", "frame_coherence", "frame_levels_db"]
 
@@ -82,9 +83,10 @@ def frame_coherence(
     a = target[frame_starts[:, None] + offsets]
     # shape: (num_frames, span): source from `max_delay` samples before the frame to its end
     b = source[frame_starts[:, None] - max_delay + np.arange(span)]
-    spectrum = np.conj(np.fft.rfft(a, fft_size)) * np.fft.rfft(b, fft_size)
+    # single-precision FFTs: twice as fast, and ample for a correlation that is thresholded
+    spectrum = np.conj(sp_fft.rfft(a, fft_size)) * sp_fft.rfft(b, fft_size)
     # shape: (num_frames, max_delay + 1): correlation at shift m = max_delay - delay
-    correlation = np.fft.irfft(spectrum, fft_size)[:, : max_delay + 1]
+    correlation = sp_fft.irfft(spectrum, fft_size)[:, : max_delay + 1]
     energy_a = np.sum(a.astype(np.float64) ** 2, axis=1)
     cumulative = np.concatenate(
         [np.zeros((len(b), 1)), np.cumsum(b.astype(np.float64) ** 2, axis=1)], axis=1

@@ -95,9 +95,8 @@ class LayoutEvidence:
             How many frames both channels call speech, how many of those were compared, and
             how many of the compared ones were near-identical.
         """
-        wide = samples.astype(np.float64)
-        self.sum_squares += np.sum(wide**2, axis=1)
-        self.sum_cross += float(np.dot(wide[0], wide[1]))
+        self.sum_squares += [float(np.dot(channel, channel)) for channel in samples]
+        self.sum_cross += float(np.dot(samples[0], samples[1]))
         if levels_db.shape[1]:
             self.peak_level_db = np.maximum(self.peak_level_db, levels_db.max(axis=1))
         self.speech_frames += speech.sum(axis=1)

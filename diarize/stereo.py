@@ -89,14 +89,37 @@ class _ChunkAnalyzer:
         self.evidence = LayoutEvidence()
         self.leaked = np.zeros(2, dtype=np.int64)
         self.pool = ThreadPoolExecutor(max_workers=2)
+        self._in_flight: tuple[np.ndarray, list] | None = None
 
     def process(self, chunk: np.ndarray) -> None:
-        """Analyse whole frames; chunk shape: (2, num_frames * FRAME_SAMPLES)."""
-        num_frames = chunk.shape[1] // FRAME_SAMPLES
-        # shape: (2, num_frames)
-        probs = np.stack(
-            list(self.pool.map(self._channel_probabilities, (chunk[0], chunk[1]), (0, 1)))
+        """Analyse whole frames; chunk shape: (2, num_frames * FRAME_SAMPLES).
+
+        The VAD of this chunk runs on the pool's two threads while this thread analyses the
+        previous chunk, whose speech probabilities are ready by then.
+        """
+        previous = self._in_flight
+        previous_probs = self._wait(previous)
+        self._in_flight = (
+            chunk,
+            [self.pool.submit(self.streams[ch].process, chunk[ch]) for ch in (0, 1)],
         )
+        if previous is not None:
+            self._analyse(previous[0], previous_probs)
+
+    def _drain(self) -> None:
+        """Analyse the chunk whose VAD is still running."""
+        if self._in_flight is not None:
+            chunk = self._in_flight[0]
+            self._analyse(chunk, self._wait(self._in_flight))
+            self._in_flight = None
+
+    @staticmethod
+    def _wait(in_flight: tuple | None) -> np.ndarray | None:
+        # shape: (2, num_frames)
+        return None if in_flight is None else np.stack([f.result() for f in in_flight[1]])
+
+    def _analyse(self, chunk: np.ndarray, probs: np.ndarray) -> None:
+        num_frames = chunk.shape[1] // FRAME_SAMPLES
         # shape: (2, num_frames)
         levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
         padded = np.concatenate([self.history, chunk], axis=1)
@@ -105,9 +128,6 @@ class _ChunkAnalyzer:
         self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
         self.history = padded[:, padded.shape[1] - self.max_delay :]
         self.probabilities.append(probs)
-
-    def _channel_probabilities(self, samples: np.ndarray, channel: int) -> np.ndarray:
-        return self.streams[channel].process(samples)
 
     def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
         return self.max_delay + frames * FRAME_SAMPLES
@@ -159,6 +179,7 @@ class _ChunkAnalyzer:
 
     def finish(self, duration_s: float) -> StereoAnalysis:
         """Turn the gathered frame probabilities into segments and a layout."""
+        self._drain()
         self.pool.shutdown()
         probs = (
             np.concatenate(self.probabilities, axis=1)

@@ -199,6 +199,8 @@ class SoundfileReader:
         reason = f"truncated: the end of the {total_s:.2f} s the header promises cannot be decoded"
         try:
             with sf.SoundFile(self.path) as f:
+                if not f.seekable():  # e.g. GSM 6.10: a cut file fails while streaming instead
+                    return
                 f.seek(self.num_frames - probe)
                 got = len(f.read(probe, dtype="float32", always_2d=True))
         except sf.LibsndfileError as exc:

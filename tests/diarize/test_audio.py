@@ -146,6 +146,18 @@ def test_real_speech_as_8khz_mu_law_telephony(tmp_path):
     assert np.corrcoef(wide[0], back[0])[0, 1] > 0.9  # only the band above 4 kHz is lost
 
 
+def test_gsm_610_telephony_wav_streams(tmp_path):
+    """GSM 6.10 WAV cannot seek: opening it must not take that for a truncated file."""
+    import soundfile as sf
+
+    path = tmp_path / "gsm.wav"
+    sf.write(path, open_audio(SAMPLE_WAV).read(8000)[0], 8000, subtype="GSM610")
+    phone = open_audio(path)
+    assert (phone.info.sample_rate, phone.info.num_channels) == (8000, 1)
+    total = sum(block.shape[1] for block in phone.blocks(16000, block_s=7.0))
+    assert abs(total - 30 * 16000) <= 1
+
+
 def test_real_speech_through_aac_in_mp4(tmp_path):
     wide = open_audio(SAMPLE_WAV).read()
     stereo = np.stack([wide[0], 0.5 * wide[0]])

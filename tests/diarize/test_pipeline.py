@@ -11,6 +11,7 @@ from diarize import ChannelLayout, Options, PartyMappingError, process_call
 from diarize.audio import write_audio
 from diarize.errors import AudioLoadError, CallValidationError, ChannelLayoutError
 from diarize.example import example_call, stereo_example
+from diarize.stereo import load_stereo_params
 from diarize.segments import Segment
 from tests.scoring import boundary_recall, der
 
@@ -56,7 +57,7 @@ def test_stereo_call_in_each_container(tmp_path, container, codec, suffix, bleed
     write_audio(path, example.samples, example.sample_rate, container=container, codec=codec)
     result = process_call(path, example_call())
     assert result.layout is ChannelLayout.DUAL_CHANNEL
-    assert result.call["speakersTimeline"]["precise"] is True
+    assert result.call["speakersTimeline"]["precise"] is load_stereo_params()[1].precise
     _check(example, result)
 
 

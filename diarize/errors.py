@@ -28,6 +28,7 @@ __all__ = [
     "ModelLoadError",
     "PartyMappingError",
     "Problem",
+    "describe_problems",
 ]
 
 
@@ -46,16 +47,21 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
+def describe_problems(problems: list, source: str | None = None, shown: int = 5) -> str:
+    """One line for a list of call problems: ``source: invalid call metadata: p1; p2 ...``."""
+    where = f"{source}: " if source else ""
+    listed = "; ".join(str(p) for p in problems[:shown])
+    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
+    return f"{where}invalid call metadata: {listed}{more}"
+
+
 class CallValidationError(DiarizeError):
     """The call metadata does not satisfy the `POST /v2/calls` contract."""
 
     def __init__(self, problems: list[Problem], source: str | None = None) -> None:
         self.problems = list(problems)
         self.source = source
-        where = f"{source}: " if source else ""
-        shown = "; ".join(str(p) for p in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(f"{where}invalid call metadata: {shown}{more}")
+        super().__init__(describe_problems(self.problems, source))
 
 
 class AudioLoadError(DiarizeError):

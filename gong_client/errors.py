@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from diarize.errors import describe_problems
+
 __all__ = [
     "ApiError",
     "AuthError",
@@ -62,10 +64,7 @@ class InvalidCallError(GongError):
     def __init__(self, problems: Sequence[object], source: str | None = None) -> None:
         self.problems = list(problems)
         self.source = source
-        where = f"{source}: " if source else ""
-        shown = "; ".join(str(p) for p in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(f"{where}invalid call metadata: {shown}{more}")
+        super().__init__(describe_problems(self.problems, source))
 
 
 class MediaError(GongError):

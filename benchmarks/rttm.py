@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from diarize.segments import Segment as Turn
+from diarize.segments import merge_close as merge_turns
+from diarize.segments import to_rttm as format_rttm
+
+# Turns are the project's segments; the benchmark keeps its own names for them.
 __all__ = ["Turn", "format_rttm", "merge_turns", "read_rttm", "read_uem"]
-
-
-@dataclass(frozen=True, order=True)
-class Turn:
-    """``speaker`` talks from ``start_s`` to ``end_s`` (seconds from the start of the file)."""
-
-    start_s: float
-    end_s: float
-    speaker: str
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the turn."""
-        return self.end_s - self.start_s
 
 
 def read_rttm(path: Path) -> dict[str, list[Turn]]:
@@ -64,25 +53,3 @@ def read_uem(path: Path) -> dict[str, tuple[float, float]]:
         if len(fields) >= 4:
             regions[fields[0]] = (float(fields[2]), float(fields[3]))
     return regions
-
-
-def format_rttm(turns: Iterable[Turn], uri: str) -> str:
-    """Turns as RTTM text, one ``SPEAKER`` line each, sorted by time, times in milliseconds."""
-    uri = uri.replace(" ", "_") or "file"
-    return "".join(
-        f"SPEAKER {uri} 1 {t.start_s:.3f} {t.duration_s:.3f} <NA> <NA> {t.speaker} <NA> <NA>\n"
-        for t in sorted(turns)
-    )
-
-
-def merge_turns(turns: Iterable[Turn], max_gap_s: float = 0.0) -> list[Turn]:
-    """Merge turns of the same speaker that overlap or are at most ``max_gap_s`` apart."""
-    runs: dict[str, list[Turn]] = {}
-    for turn in sorted(turns):
-        mine = runs.setdefault(turn.speaker, [])
-        if mine and turn.start_s - mine[-1].end_s <= max_gap_s:
-            last = mine[-1]
-            mine[-1] = Turn(last.start_s, max(last.end_s, turn.end_s), turn.speaker)
-        else:
-            mine.append(turn)
-    return sorted(t for mine in runs.values() for t in mine)

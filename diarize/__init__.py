@@ -9,8 +9,9 @@ result.layout, result.assignments, result.to_rttm()
 ```
 """
 
-from diarize.assignment import SpeakerAssignment
-from diarize.channels import ChannelLayout
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from diarize.errors import (
     AudioLoadError,
     CallValidationError,
@@ -20,9 +21,36 @@ from diarize.errors import (
     ModelLoadError,
     PartyMappingError,
 )
-from diarize.options import Options
-from diarize.pipeline import CallResult, enrich_call, process_call
-from diarize.segments import Segment
+
+# The pipeline (audio decoders, VAD, models) loads on first use, so that `diarize.errors` and
+# `diarize.call` stay light for the upload client.
+_LAZY = {
+    "CallResult": "diarize.pipeline",
+    "ChannelLayout": "diarize.channels",
+    "Options": "diarize.options",
+    "Segment": "diarize.segments",
+    "SpeakerAssignment": "diarize.assignment",
+    "enrich_call": "diarize.pipeline",
+    "process_call": "diarize.pipeline",
+}
+
+if TYPE_CHECKING:
+    from diarize.assignment import SpeakerAssignment
+    from diarize.channels import ChannelLayout
+    from diarize.options import Options
+    from diarize.pipeline import CallResult, enrich_call, process_call
+    from diarize.segments import Segment
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'diarize' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AudioLoadError",

@@ -11,8 +11,8 @@ from diarize import ChannelLayout, Options, PartyMappingError, process_call
 from diarize.audio import write_audio
 from diarize.errors import AudioLoadError, CallValidationError, ChannelLayoutError
 from diarize.example import example_call, stereo_example
-from diarize.stereo import load_stereo_params
 from diarize.segments import Segment
+from diarize.stereo import load_stereo_params
 from tests.scoring import boundary_recall, der
 
 FORMATS = [

@@ -52,17 +52,7 @@ def scored_voice(label: str) -> Voice:
     return sample_voice(label, exclude=ENROLLED)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def diarizer() -> Diarizer:
-    return Diarizer.load(device="cpu")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

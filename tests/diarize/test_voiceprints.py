@@ -7,13 +7,11 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 import typer
 from typer.testing import CliRunner
 
 from diarize.audio import open_audio
 from diarize.cli import register
-from diarize.diarizer import Diarizer
 from diarize.errors import AudioLoadError, ConfigError
 from diarize.voiceprints import (
     EMBEDDING_MODEL,
@@ -36,17 +34,7 @@ def _print(key: str, vector: np.ndarray, model: str = EMBEDDING_MODEL) -> Voicep
     return Voiceprint(key, vector, model, 12.5, ("a.wav",), "2026-01-01T00:00:00+00:00")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def diarizer() -> Diarizer:
-    return Diarizer.load(device="cpu")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_store_round_trip_by_user_id_and_e_mail(tmp_path) -> None:

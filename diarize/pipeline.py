@@ -22,7 +22,13 @@ from diarize.call import validate_call
 from diarize.channels import ChannelLayout
 from diarize.errors import ChannelLayoutError, PartyMappingError
 from diarize.options import Options
-from diarize.parties import ChannelMapping, describe_party, map_channels, new_party, with_party_ids
+from diarize.parties import (
+    ChannelMapping,
+    find_rep_party,
+    map_channels,
+    new_party,
+    with_party_ids,
+)
 from diarize.segments import Segment, to_rttm
 from diarize.stereo import StereoAnalysis, analyze_stereo, channel_label, load_stereo_params
 from diarize.timeline import build_timeline
@@ -206,14 +212,10 @@ def _channel_mapping(source: AudioSource, call: dict, options: Options) -> Chann
 
 
 def _find_rep_channel_by_voice(source: AudioSource, call: dict, options: Options) -> int | None:
-    from diarize.parties import find_rep_party
+    from diarize.diarization import find_rep_channel  # loads torch: only when needed
 
     rep = find_rep_party(call["parties"], call.get("primaryUser"))
     if rep is None:
-        return None
-    try:
-        from diarize.diarization import find_rep_channel
-    except ImportError:
         return None
     found = find_rep_channel(source, rep, options)
     return None if found is None else found[0]
@@ -246,14 +248,8 @@ def _diarize_parties(
     source: AudioSource, call: dict, parties: list[dict], options: Options, channel: int | None
 ):
     """Run speaker diarization and add the parties it created to the call."""
-    try:
-        from diarize.diarization import diarize_parties
-    except ImportError as exc:  # the mono backend is an optional part of an install
-        names = ", ".join(describe_party(p) for p in parties)
-        raise PartyMappingError(
-            f"telling apart {names} needs speaker diarization, which is not installed "
-            f"({exc}); add mediaChannelId to the rep's party and record one side per channel"
-        ) from exc
+    from diarize.diarization import diarize_parties  # loads torch: only when needed
+
     found = diarize_parties(source, parties, options, channel=channel)
     _add_parties_without_clashes(call, found)
     return found

@@ -23,7 +23,10 @@ WINDOW_S = 120.0
 MAX_PAGES = 50
 
 Fetch = Callable[[dict[str, str]], httpx.Response]
-"""Sends ``GET /v2/calls`` with the given query (with retries) and returns the response."""
+"""Sends ``GET /v2/calls`` with the given query (with retries) and returns the response.
+
+It raises instead when the listing failed for now (5xx, 429 after the allowed attempts): that
+says nothing about the call, and running the upload again will look once more."""
 
 
 def list_window(actual_start: str, window_s: float = WINDOW_S) -> tuple[str, str] | None:
@@ -57,7 +60,8 @@ def find_call_id(call: dict[str, Any], fetch: Fetch) -> str | None:
     -------
     str or None
         The callId, or ``None`` when no listed call carries that clientUniqueId (also when
-        Gong refuses the listing, e.g. for want of the read scope).
+        Gong refuses the listing, e.g. for want of the read scope). A listing that fails for
+        now raises whatever ``fetch`` raises.
     """
     window = list_window(str(call.get("actualStart", "")))
     if window is None:

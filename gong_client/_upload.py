@@ -8,7 +8,9 @@ progress to the `Journal` before and after each step (see ``_journal.py`` for th
   clientUniqueId; the only risk is *losing* the callId when an attempt was processed but its
   answer never came (5xx, dropped connection, timeout). The retry then meets a 409, and the
   callId is looked up by clientUniqueId (``_recover.py``) before giving up with a
-  `ConflictError` that says so. A 409 with nothing uncertain before it is a plain conflict.
+  `ConflictError` that says so; a lookup that fails for now (5xx, 429) raises that error
+  instead and leaves the row ``posting``, so the next run looks again. A 409 with nothing
+  uncertain before it is a plain conflict.
 - A POST refused for sure (4xx with no uncertain attempt before it) removes the ``posting``
   row, so that a corrected call is not taken for a possibly-created one.
 - A run that stops between the steps (crash, Ctrl-C, network loss) finds ``created`` with

@@ -347,7 +347,19 @@ class GongClient:
             def build() -> httpx.Request:
                 return self._http.build_request("GET", CALLS_PATH, params=query)
 
-            return self._request("GET", CALLS_PATH, build).response
+            response = self._request("GET", CALLS_PATH, build).response
+            if response.status_code >= 500 or response.status_code == 429:
+                # a lookup that failed for now says nothing about the call: no ConflictError
+                # that sends the user to search Gong by hand, but the transient error, and the
+                # journal still says 'posting', so running the upload again looks once more
+                raise error_from_response(
+                    response,
+                    method="GET",
+                    path=CALLS_PATH,
+                    note=f"looking up the callId of clientUniqueId {body['clientUniqueId']!r}, "
+                    "which an earlier attempt may have created; run the upload again",
+                )
+            return response
 
         return find_call_id(body, fetch)
 

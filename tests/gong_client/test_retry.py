@@ -20,7 +20,14 @@ from gong_client import (
     TransportError,
 )
 from gong_client._retry import parse_retry_after_s
-from tests.gong_client.helpers import KEY, SECRET, logged_requests, make_call
+from tests.gong_client.helpers import (
+    KEY,
+    SECRET,
+    logged_requests,
+    make_call,
+    sha256_of,
+    write_audio,
+)
 
 
 class Sleeps(list):
@@ -103,6 +110,27 @@ def test_some_failures_then_success_without_duplicates(start_emulator, make_clie
     # a POST answered 500 or dropped *after* the call was created: the retry meets 409, and
     # the callId is found again by listing, instead of a duplicate or a lost call
     assert ("POST", 409, None) in log and ("GET", 200, None) in log
+
+
+def test_a_failed_lookup_of_a_possibly_created_call_is_transient(
+    start_emulator, make_client, tmp_path
+) -> None:
+    # seed 90 draws: POST 500 after creating the call, POST clean (409), GET 500, GET 500,
+    # then clean answers
+    server = start_emulator(fail_rate=0.5, seed=90, limit_per_s=50)
+    client = make_client(server, retry=RetryPolicy(max_attempts=2), sleep=Sleeps(), rate_per_s=50)
+    audio = write_audio(tmp_path / "a.wav", seconds=1)
+    with pytest.raises(ServerError, match="run the upload again") as caught:
+        client.upload_call(audio, make_call("lookup-failed"))
+    assert caught.value.method == "GET"  # not a ConflictError sending the user to search Gong
+    log = [(r["method"], r["status"]) for r in logged_requests(server.base_url)]
+    assert log == [("POST", 500), ("POST", 409), ("GET", 500), ("GET", 500)]
+    assert client.journal.get(server.base_url, "lookup-failed").state == "posting"
+    result = client.upload_call(audio, make_call("lookup-failed"))  # the user runs it again
+    [call] = server.emulator.store.all()
+    assert result.call_id == call["callId"] and call["media"]["sha256"] == sha256_of(audio)
+    posts = [r["status"] for r in logged_requests(server.base_url) if r["method"] == "POST"]
+    assert posts == [500, 409, 409]
 
 
 def test_bad_request_is_not_retried(emulator, make_client) -> None:

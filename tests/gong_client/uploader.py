@@ -3,7 +3,9 @@
 Usage: ``python -m tests.gong_client.uploader BASE_URL STATE_DIR AUDIO CUID MODE``, with
 MODE ``normal``, ``die-after-post`` (SIGKILL itself once Gong created the call, before the
 journal learns the callId) or ``hang-in-media`` (write ``AUDIO.started`` at the first media
-chunk, then wait to be killed). Credentials come from the environment.
+chunk, then wait to be killed). Credentials come from the environment. An upload that gives
+up on a transient error (`TRANSIENT`: no usable answer after the allowed attempts) exits with
+`GAVE_UP`, so that a test can run it again as a user would.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from pathlib import Path
 
 from gong_client import GongClient
 from gong_client._journal import Journal
+from gong_client.errors import RateLimited, ServerError, TransportError
 from tests.gong_client.helpers import make_call
+
+TRANSIENT = (TransportError, ServerError, RateLimited)
+"""What a client gives up on for now; running the upload again resumes it from the journal."""
+GAVE_UP = 75  # EX_TEMPFAIL
 
 
 def main() -> None:
@@ -31,7 +38,11 @@ def main() -> None:
             time.sleep(600)
 
     with GongClient(base_url=base_url, state_dir=state_dir) as client:
-        result = client.upload_call(audio, make_call(cuid), progress=progress)
+        try:
+            result = client.upload_call(audio, make_call(cuid), progress=progress)
+        except TRANSIENT as exc:
+            print(f"gave up for now: {exc}", file=sys.stderr)
+            sys.exit(GAVE_UP)
     print(json.dumps(result.to_dict()))
 
 

@@ -17,6 +17,7 @@ audio, so `PartyDiarization.precise` is always False.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,6 +80,7 @@ def diarize_parties(
     options: Options,
     *,
     channel: int | None = None,
+    speech: Sequence[tuple[float, float]] | None = None,
     diarizer: Diarizer | None = None,
 ) -> PartyDiarization:
     """Diarize `source` and map its speakers to `parties`.
@@ -95,6 +97,9 @@ def diarize_parties(
         store and progress hook (reported as ``("diarization", seconds done, seconds)``).
     channel
         0 or 1 to diarize one channel only.
+    speech
+        Where that channel's own speech is ((start_s, end_s) spans, e.g. the stereo pass's,
+        with the other side's leaked voice removed); everything else is left out.
     diarizer
         A loaded backend (default: the one `options` describe, loaded once per process).
 
@@ -119,7 +124,11 @@ def diarize_parties(
 
     options.progress("diarization", 0, total_s)
     turns = diarizer.speakers(
-        source, channel=channel, hints=speaker_hints(parties, options), progress=progress
+        source,
+        channel=channel,
+        hints=speaker_hints(parties, options),
+        speech=speech,
+        progress=progress,
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from diarize.speakers import (
     SpeakerTurns,
     diarize_speakers,
     mono_windows,
+    silence_outside,
     window_count,
     window_hints,
 )
@@ -35,6 +36,7 @@ from models.pipelines import build_offline_pipeline, load_pretrained_pipeline
 __all__ = ["Diarizer", "get_diarizer"]
 
 _CACHE_SIZE = 2
+_SPEECH_PAD_S = 0.1  # audio kept around given speech spans, so word edges reach the models
 _cache: OrderedDict[tuple, Diarizer] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -122,18 +124,26 @@ class Diarizer:
         channel: int | None = None,
         hints: SpeakerHints | None = None,
         limit_s: float | None = None,
+        speech: Sequence[tuple[float, float]] | None = None,
         progress: Callable[[float], None] | None = None,
     ) -> SpeakerTurns:
-        """Who spoke when in `source` (downmixed, or only `channel`), in bounded memory."""
+        """Who spoke when in `source` (downmixed, or only `channel`), in bounded memory.
+
+        `speech`, when given, is where the speech worth diarizing is (non-overlapping spans in
+        seconds): the rest of the audio is silenced before diarization, and turns are cut to it.
+        """
         long_form = self.config.long_form
         hints = hints or SpeakerHints()
         duration_s = source.info.duration_s
         if limit_s is not None:
             duration_s = min(duration_s, limit_s)
         count = window_count(duration_s, long_form.window_s)
+        windows = mono_windows(source, long_form.window_s, channel=channel, limit_s=limit_s)
+        if speech is not None:
+            windows = silence_outside(windows, speech, _SPEECH_PAD_S)
         with _torch_threads(self.num_threads):
-            return diarize_speakers(
-                mono_windows(source, long_form.window_s, channel=channel, limit_s=limit_s),
+            turns = diarize_speakers(
+                windows,
                 self.pipeline,
                 self.embedder,
                 pyannote_hints=window_hints(hints, count),
@@ -142,6 +152,7 @@ class Diarizer:
                 merge_gap_s=self.config.params.segmentation.min_duration_off,
                 progress=progress,
             )
+        return turns if speech is None else turns.within(speech)
 
     def dominant_voice(
         self, source: AudioSource, *, channel: int | None = None

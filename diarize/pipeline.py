@@ -174,7 +174,11 @@ def _dual_channel(
                 )
             )
     elif len(customers) > 1:
-        bridge = _diarize_parties(source, call, customers, options, mapping.customer_channel)
+        # the bridge side's own speech only: the rep's voice leaking into it is no new speaker
+        speech = [(s.start_s, s.end_s) for s in customer_segments]
+        bridge = _diarize_parties(
+            source, call, customers, options, mapping.customer_channel, speech=speech
+        )
         segments += bridge.segments
         assignments += bridge.assignments
         precise = precise and bridge.precise
@@ -245,12 +249,17 @@ def _diarized(
 
 
 def _diarize_parties(
-    source: AudioSource, call: dict, parties: list[dict], options: Options, channel: int | None
+    source: AudioSource,
+    call: dict,
+    parties: list[dict],
+    options: Options,
+    channel: int | None,
+    speech: list[tuple[float, float]] | None = None,
 ):
     """Run speaker diarization and add the parties it created to the call."""
     from diarize.diarization import diarize_parties  # loads torch: only when needed
 
-    found = diarize_parties(source, parties, options, channel=channel)
+    found = diarize_parties(source, parties, options, channel=channel, speech=speech)
     _add_parties_without_clashes(call, found)
     return found
 

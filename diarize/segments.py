@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Segment", "merge_close", "to_rttm"]
+__all__ = ["Segment", "intersect", "merge_close", "to_rttm"]
 
 
 @dataclass(frozen=True, order=True)
@@ -33,6 +34,22 @@ def merge_close(segments: Iterable[Segment], max_gap_s: float = 0.0) -> list[Seg
         else:
             runs.append(seg)
     return sorted(s for runs in by_speaker.values() for s in runs)
+
+
+def intersect(segments: Iterable[Segment], regions: Iterable[tuple[float, float]]) -> list[Segment]:
+    """The parts of `segments` inside `regions` (non-overlapping (start_s, end_s) spans)."""
+    spans = sorted(regions)
+    starts = [start for start, _ in spans]
+    result = []
+    for seg in sorted(segments):
+        # the first region that may reach into `seg`, then every one that starts before it ends
+        i = max(0, bisect_right(starts, seg.start_s) - 1)
+        while i < len(spans) and spans[i][0] < seg.end_s:
+            start_s, end_s = max(seg.start_s, spans[i][0]), min(seg.end_s, spans[i][1])
+            if end_s > start_s:
+                result.append(Segment(start_s, end_s, seg.speaker))
+            i += 1
+    return sorted(result)
 
 
 def to_rttm(segments: Iterable[Segment], uri: str) -> str:

@@ -21,7 +21,7 @@ from scipy.optimize import linear_sum_assignment
 
 from diarize.audio import AudioSource
 from diarize.errors import ChannelLayoutError
-from diarize.segments import Segment, merge_close
+from diarize.segments import Segment, intersect, merge_close
 
 __all__ = [
     "SAMPLE_RATE",
@@ -31,6 +31,7 @@ __all__ = [
     "diarize_speakers",
     "embed_speech",
     "mono_windows",
+    "silence_outside",
     "window_count",
     "window_hints",
 ]
@@ -81,6 +82,21 @@ class SpeakerTurns:
     def labels(self) -> list[str]:
         """Every speaker label, in order."""
         return sorted({s.speaker for s in self.segments})
+
+    def within(self, regions: Iterable[tuple[float, float]]) -> SpeakerTurns:
+        """These turns cut to `regions` (non-overlapping spans); speakers left with no speech
+        are dropped."""
+        regions = list(regions)
+        segments = intersect(self.segments, regions)
+        speech_s: dict[str, float] = {}
+        for seg in segments:
+            speech_s[seg.speaker] = speech_s.get(seg.speaker, 0.0) + seg.duration_s
+        return SpeakerTurns(
+            segments,
+            intersect(self.exclusive_segments, regions),
+            {k: v for k, v in self.embeddings.items() if k in speech_s},
+            speech_s,
+        )
 
 
 def window_count(duration_s: float, window_s: float) -> int:
@@ -145,6 +161,37 @@ def mono_windows(
             break
     if pending is not None and pending.shape[0]:
         yield offset_s, pending
+
+
+def silence_outside(
+    windows: Iterable[tuple[float, np.ndarray]],
+    regions: Iterable[tuple[float, float]],
+    pad_s: float = 0.0,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """The `windows` of `mono_windows` with every sample outside `regions` set to zero.
+
+    Used on the conference-bridge channel of a stereo call: the stereo pass has already told
+    that channel's own speech from the rep's voice leaking into it, and diarization must not
+    count the leaked voice as one more speaker.
+
+    Parameters
+    ----------
+    windows
+        (offset_s, mono samples at `SAMPLE_RATE`) pairs.
+    regions
+        (start_s, end_s) spans to keep, in seconds from the start of the recording.
+    pad_s
+        Widen each span by this much on both sides (keeps the edges of words).
+    """
+    spans = sorted(regions)
+    for offset_s, waveform in windows:
+        kept = np.zeros_like(waveform)
+        for start_s, end_s in spans:
+            a = max(0, int(round((start_s - pad_s - offset_s) * SAMPLE_RATE)))
+            b = min(waveform.shape[0], int(round((end_s + pad_s - offset_s) * SAMPLE_RATE)))
+            if b > a:
+                kept[a:b] = waveform[a:b]
+        yield offset_s, kept
 
 
 def embed_speech(

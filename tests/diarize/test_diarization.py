@@ -23,7 +23,16 @@ from diarize.diarization import diarize_parties, find_rep_channel, speaker_hints
 from diarize.diarizer import Diarizer
 from diarize.errors import ChannelLayoutError
 from diarize.options import Options
-from diarize.speakers import SpeakerHints, SpeakerLinker, mono_windows, window_count, window_hints
+from diarize.segments import Segment
+from diarize.speakers import (
+    SpeakerHints,
+    SpeakerLinker,
+    SpeakerTurns,
+    mono_windows,
+    silence_outside,
+    window_count,
+    window_hints,
+)
 from diarize.voiceprints import VoiceprintStore, enroll
 from models.assets import config_path
 from models.config import DEFAULT_CONFIG
@@ -344,6 +353,34 @@ def test_windows_keep_offsets_join_a_short_tail_and_pick_a_channel() -> None:
     right = list(mono_windows(source, 60.0, channel=1, limit_s=70.0))
     assert [(o, w.shape[0] / SAMPLE_RATE) for o, w in right] == [(0.0, 70.0)]
     assert np.allclose(right[0][1], -0.3)
+
+
+def test_audio_outside_given_speech_is_silenced_across_windows() -> None:
+    source = open_audio(np.full(130 * SAMPLE_RATE, 0.5, dtype=np.float32), SAMPLE_RATE)
+    speech = [(10.0, 20.0), (59.0, 61.0)]  # the second span straddles two windows
+    windows = list(silence_outside(mono_windows(source, 60.0), speech, pad_s=0.5))
+    kept = np.concatenate([w for _, w in windows]) != 0
+    expected = np.zeros(130 * SAMPLE_RATE, dtype=bool)
+    for start_s, end_s in speech:
+        expected[int((start_s - 0.5) * SAMPLE_RATE) : int((end_s + 0.5) * SAMPLE_RATE)] = True
+    assert np.array_equal(kept, expected)
+
+
+def test_turns_cut_to_speech_drop_speakers_left_with_nothing() -> None:
+    turns = SpeakerTurns(
+        [Segment(0.0, 4.0, "A"), Segment(3.0, 5.0, "B"), Segment(8.0, 9.0, "C")],
+        [Segment(0.0, 3.0, "A"), Segment(4.0, 5.0, "B"), Segment(8.0, 9.0, "C")],
+        {"A": np.ones(2), "C": np.zeros(2)},
+    )
+    cut = turns.within([(1.0, 2.0), (3.5, 6.0)])
+    assert cut.segments == [
+        Segment(1.0, 2.0, "A"),
+        Segment(3.5, 4.0, "A"),
+        Segment(3.5, 5.0, "B"),
+    ]
+    assert cut.exclusive_segments == [Segment(1.0, 2.0, "A"), Segment(4.0, 5.0, "B")]
+    assert cut.labels == ["A", "B"] and set(cut.embeddings) == {"A"}
+    assert cut.speech_s == {"A": 1.5, "B": 1.5}
 
 
 def test_linker_ties_speakers_of_successive_windows_one_to_one() -> None:

@@ -61,6 +61,7 @@ class PipelineStructure:
     embedding: str
     embedding_max_speech_s: float | None
     soft_segmentation: bool
+    soft_count_offset: float | None
     clustering: str
     segmentation_step: float
     embedding_exclude_overlap: bool
@@ -75,6 +76,11 @@ class PipelineStructure:
         _check(
             self.embedding_max_speech_s is None or self.embedding_max_speech_s >= 1.0,
             "embedding_max_speech_s must be null or at least 1",
+        )
+        _check(
+            self.soft_count_offset is None
+            or (self.soft_segmentation and 0.0 <= self.soft_count_offset < 0.5),
+            "soft_count_offset must be null, or in [0, 0.5) with soft_segmentation",
         )
 
 

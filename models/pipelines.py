@@ -13,15 +13,18 @@ Both are pyannote.audio ``SpeakerDiarization`` pipelines, driven by pyannote its
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import lightning
+import numpy as np
 import torch
 import yaml
-from pyannote.audio import Model, Pipeline
+from pyannote.audio import Inference, Model, Pipeline
 from pyannote.audio.core.plda import PLDA
 from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.core import SlidingWindow, SlidingWindowFeature
 
 from diarize.errors import ModelLoadError
 from models.assets import AssetFileName
@@ -71,6 +74,9 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
     soft_segmentation
         Read a powerset segmentation model as soft per-speaker scores (see
         `models.segmentation`), which gives the pipeline a ``segmentation.threshold``.
+    soft_count_offset
+        With soft scores: count the speakers of each frame from the scores themselves instead
+        of from their binarized version (see `speaker_count`); ``None`` keeps pyannote's count.
     embedding_max_speech_s
         Let the CAM++ embedding see at most this much speech per (chunk, speaker).
     plda
@@ -86,6 +92,7 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
         clustering: str = "AgglomerativeClustering",
         plda: Any = None,
         soft_segmentation: bool = False,
+        soft_count_offset: float | None = None,
         embedding_max_speech_s: float | None = None,
         token: str | None = None,
         cache_dir: str | Path | None = None,
@@ -108,6 +115,50 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
             plda=plda,
             **kwargs,
         )
+        if soft_count_offset is not None and not isinstance(
+            segmentation_model, SoftPowersetSegmentation
+        ):
+            raise ModelLoadError("soft_count_offset needs soft_segmentation on a powerset model")
+        self.soft_count_offset = soft_count_offset
+        self._scores = threading.local()  # this thread's last soft scores, for speaker_count
+
+    def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
+        """pyannote's segmentation, whose soft scores are kept for `speaker_count`."""
+        segmentations = super().get_segmentations(file, hook=hook)
+        self._scores.last = segmentations
+        return segmentations
+
+    def speaker_count(
+        self,
+        binarized_segmentations: SlidingWindowFeature,
+        frames: SlidingWindow,
+        warm_up: tuple[float, float] = (0.1, 0.1),
+    ) -> SlidingWindowFeature:
+        """How many speakers talk in each frame.
+
+        pyannote averages the *binarized* speaker count of the chunks that cover a frame and
+        rounds half to even. With 10 s chunks every 5 s a frame sees about two chunks, so the
+        average is 0, 0.5, 1, 1.5 or 2, and 1.5 always becomes 2: one chunk's doubt makes
+        overlapped speech. Here the average is taken over the soft scores (the expected number
+        of speakers in each chunk), then rounded with ``soft_count_offset`` held back, so a
+        second speaker needs the chunks to agree on more than half a speaker.
+        """
+        scores = getattr(self._scores, "last", None)
+        if self.soft_count_offset is None or scores is None:
+            return super().speaker_count(binarized_segmentations, frames, warm_up=warm_up)
+        trimmed = Inference.trim(scores, warm_up=warm_up)
+        count = Inference.aggregate(
+            np.sum(trimmed, axis=-1, keepdims=True),
+            frames,
+            hamming=False,
+            missing=0.0,
+            skip_average=False,
+        )
+        rounded = np.floor(count.data + 0.5 - self.soft_count_offset).clip(min=0)
+        if not binarized_segmentations.data.any():
+            rounded[:] = 0  # no speaker above the threshold anywhere: nobody to reconstruct
+        count.data = rounded.astype(np.uint8)
+        return count
 
 
 def build_offline_pipeline(
@@ -140,6 +191,7 @@ def build_offline_pipeline(
         embedding=s.embedding,
         clustering=s.clustering,
         soft_segmentation=s.soft_segmentation,
+        soft_count_offset=s.soft_count_offset,
         embedding_max_speech_s=s.embedding_max_speech_s,
         segmentation_step=s.segmentation_step,
         embedding_exclude_overlap=s.embedding_exclude_overlap,
@@ -239,6 +291,7 @@ def export_pipeline_dir(
                 "embedding": "$model/embedding",
                 "clustering": s.clustering,
                 "soft_segmentation": s.soft_segmentation,
+                "soft_count_offset": s.soft_count_offset,
                 "embedding_max_speech_s": s.embedding_max_speech_s,
                 "segmentation_step": s.segmentation_step,
                 "embedding_exclude_overlap": s.embedding_exclude_overlap,

@@ -83,6 +83,14 @@ def test_bad_values_are_rejected(tmp_path, block, key, value, message) -> None:
     assert str(tmp_path / "config.yaml") in str(caught.value)
 
 
+def test_soft_count_needs_soft_scores(tmp_path) -> None:
+    document = _default_document()
+    document["pipeline"]["params"]["soft_segmentation"] = False
+    document["params"]["segmentation"]["threshold"] = None
+    with pytest.raises(ConfigError, match="soft_count_offset must be null"):
+        load_config(_write(tmp_path, document))
+
+
 def test_non_yaml_and_missing_files(tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: [1,\n", encoding="utf-8")

@@ -13,6 +13,7 @@ import pytest
 import torch
 import yaml
 from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.core import SlidingWindow, SlidingWindowFeature
 
 from diarize.errors import ModelLoadError
 from models.config import load_config
@@ -47,6 +48,27 @@ def test_offline_pipeline_carries_the_tuned_numbers(offline) -> None:
     assert offline.parameters(instantiated=True) == config.params.to_pyannote()
     assert offline.klustering == config.structure.clustering
     assert offline.segmentation_step == config.structure.segmentation_step
+
+
+def test_speaker_count_from_soft_scores_needs_chunks_to_agree_on_a_second_speaker(
+    offline, sample_file
+) -> None:
+    """Two chunks cover the same frames: one hears two speakers, the other one speaker and
+    some doubt. pyannote's rounded binarized average (1.5) makes that overlap; the soft count
+    (0.9 + 0.9 and 0.9 + 0.2: 1.45 on average) keeps one speaker."""
+    offline.get_segmentations(sample_file)  # any file: sets this thread's scores
+    frames = SlidingWindow(start=0.0, duration=0.1, step=0.1)
+    chunks = SlidingWindow(start=0.0, duration=1.0, step=0.0001)  # both chunks cover 0-1 s
+    scores = np.zeros((2, 10, 3), dtype=np.float32)
+    scores[0, :, :2] = 0.9
+    scores[1, :, 0], scores[1, :, 1] = 0.9, 0.2
+    soft = SlidingWindowFeature(scores, chunks)
+    binarized = SlidingWindowFeature((scores > 0.5).astype(np.float32), chunks)
+    offline._scores.last = soft
+    ours = offline.speaker_count(binarized, frames, warm_up=(0.0, 0.0))
+    stock = SpeakerDiarization.speaker_count(binarized, frames, warm_up=(0.0, 0.0))
+    assert stock.data[2:8].max() == 2
+    assert ours.data[2:8].max() == 1 and ours.data[2:8].min() == 1
 
 
 def test_offline_pipeline_finds_the_two_speakers_of_the_sample(offline, sample_file) -> None:

@@ -80,7 +80,10 @@ class OursCall(System):
             "precise": result.precise,
             "assignments": [a.to_dict() for a in result.assignments],
         }
-        return Output(sorted(turns), labels_are_parties=True, details=details)
+        # party mapping is scored only where the call gives a way to know the parties: a
+        # channel per side, or enrolment speech (else every voice is rightly a new party)
+        mappable = _is_channel_mapped(item) or bool(item.enrolment)
+        return Output(sorted(turns), labels_are_parties=mappable, details=details)
 
 
 class OursStereo(System):

@@ -29,7 +29,7 @@ from diarize.options import Options
 from diarize.parties import new_party
 from diarize.segments import Segment, merge_close
 from diarize.speakers import SpeakerHints, SpeakerTurns
-from diarize.voiceprints import VoiceprintStore, enroll, match_voiceprints
+from diarize.voiceprints import NARROWBAND_RATE, VoiceprintStore, enroll, match_voiceprints
 
 __all__ = [
     "PartyDiarization",
@@ -132,11 +132,19 @@ def diarize_parties(
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
-    return map_speakers(turns, parties, options, diarizer.config.voiceprints.threshold)
+    narrowband = source.info.sample_rate <= NARROWBAND_RATE
+    params = diarizer.config.voiceprints
+    threshold = params.narrowband_threshold if narrowband else params.threshold
+    return map_speakers(turns, parties, options, threshold, narrowband=narrowband)
 
 
 def map_speakers(
-    turns: SpeakerTurns, parties: list[dict], options: Options, voiceprint_threshold: float
+    turns: SpeakerTurns,
+    parties: list[dict],
+    options: Options,
+    voiceprint_threshold: float,
+    *,
+    narrowband: bool = False,
 ) -> PartyDiarization:
     """Tie anonymous speakers to parties by the rules of the module docstring.
 
@@ -150,13 +158,15 @@ def map_speakers(
         ``voiceprints`` (store folder), ``unknown`` and ``exclusive``.
     voiceprint_threshold
         Least cosine similarity of a voiceprint match.
+    narrowband
+        The recording is telephone-band: compare with the prints' narrowband embeddings.
     """
     store = VoiceprintStore(options.voiceprints)
     prints = {}
     for party in parties:
         found = store.find(party)
         if found is not None:
-            prints[party["partyId"]] = found.embedding
+            prints[party["partyId"]] = found.for_recording(narrowband)
     assigned: dict[str, SpeakerAssignment] = {}
     matches = match_voiceprints(turns.embeddings, prints, voiceprint_threshold)
     for label, party_id, score in matches:
@@ -226,11 +236,14 @@ def find_rep_channel(
     diarizer = diarizer or get_diarizer(options)
     params = diarizer.config.voiceprints
     scores = []
+    narrowband = source.info.sample_rate <= NARROWBAND_RATE
+    reference = print_.for_recording(narrowband)
+    threshold = params.narrowband_threshold if narrowband else params.threshold
     for channel in (0, 1):
         turns = diarizer.speakers(source, channel=channel, limit_s=params.rep_search_s)
-        similarities = [float(v @ print_.embedding) for v in turns.embeddings.values()]
+        similarities = [float(v @ reference) for v in turns.embeddings.values()]
         scores.append(max(similarities, default=-1.0))
     best = int(np.argmax(scores))
-    if scores[best] < params.threshold or scores[best] - scores[1 - best] < params.rep_margin:
+    if scores[best] < threshold or scores[best] - scores[1 - best] < params.rep_margin:
         return None
     return best, scores[best]

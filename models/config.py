@@ -146,14 +146,20 @@ class LongFormParams:
 
 @dataclass(frozen=True)
 class VoiceprintParams:
-    """Calibrated cosine-similarity thresholds for voiceprint matching."""
+    """Calibrated cosine-similarity thresholds for voiceprint matching.
+
+    ``narrowband_threshold`` applies to telephone-band recordings, compared with the prints'
+    narrowband embeddings (see `diarize.voiceprints`).
+    """
 
     threshold: float
+    narrowband_threshold: float
     rep_margin: float
     rep_search_s: float
 
     def __post_init__(self) -> None:
         _check(-1.0 <= self.threshold <= 1.0, "threshold must be in [-1, 1]")
+        _check(-1.0 <= self.narrowband_threshold <= 1.0, "narrowband_threshold must be in [-1, 1]")
         _check(0.0 <= self.rep_margin <= 2.0, "rep_margin must be in [0, 2]")
         _check(self.rep_search_s >= 10.0, "rep_search_s must be at least 10")
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 import torch
 import yaml
 from pyannote.core import Segment as Span
 from pyannote.core import Timeline
 
 from diarize.audio import open_audio
-from diarize.diarization import diarize_parties, find_rep_channel, speaker_hints
+from diarize.diarization import diarize_parties, find_rep_channel, map_speakers, speaker_hints
 from diarize.diarizer import Diarizer
 from diarize.errors import ChannelLayoutError
 from diarize.options import Options
@@ -33,7 +34,7 @@ from diarize.speakers import (
     window_count,
     window_hints,
 )
-from diarize.voiceprints import VoiceprintStore, enroll
+from diarize.voiceprints import VoiceprintStore, enroll, telephone_band
 from models.assets import config_path
 from models.config import DEFAULT_CONFIG
 from tests.models.voices import (
@@ -301,6 +302,34 @@ def test_generated_three_party_call(diarizer, ami_store) -> None:
     assert rules == {"p-fee": "voiceprint", "p-mee": "voiceprint", "p-phone": "last-remaining"}
     for party_id, voice in zip(("p-fee", "p-mee", "p-phone"), voices, strict=True):
         assert _majority_label(reference, found.segments, party_id) == voice.name
+
+
+def test_telephone_call_is_matched_with_the_narrowband_prints(diarizer, ami_store) -> None:
+    """Voices enrolled from meeting headsets, heard over an 8 kHz telephone line."""
+    voices = [_ami_voice("trn06", "FEE083"), _ami_voice("dev00", "MEE009")]
+    waveform, reference = build_call(voices, [0, 1, 0, 1, 0, 1, 1, 0])
+    line = soxr.resample(telephone_band(waveform, SAMPLE_RATE), SAMPLE_RATE, 8000)
+    source = open_audio(line.astype(np.float32), 8000)
+    parties = [
+        {"partyId": "p-fee", "emailAddress": "FEE083@example.com"},
+        {"partyId": "p-mee", "userId": "mee009"},
+    ]
+    options = Options(device="cpu", voiceprints=ami_store)
+    found = diarize_parties(source, parties, options, diarizer=diarizer)
+    assert {a.party_id: a.rule for a in found.assignments} == {
+        "p-fee": "voiceprint",
+        "p-mee": "voiceprint",
+    }
+    for party_id, voice in zip(("p-fee", "p-mee"), voices, strict=True):
+        assert _majority_label(reference, found.segments, party_id) == voice.name
+    # the same speakers scored against the full-band prints match less well
+    turns = diarizer.speakers(source, hints=speaker_hints(parties, options))
+    threshold = diarizer.config.voiceprints.threshold
+    scores = {}
+    for narrowband in (True, False):
+        mapped = map_speakers(turns, parties, options, threshold, narrowband=narrowband)
+        scores[narrowband] = {a.speaker: a.score or 0.0 for a in mapped.assignments}
+    assert all(scores[True][s] > scores[False][s] for s in scores[True])
 
 
 def test_hybrid_stereo_with_two_customers_on_the_bridge_channel(diarizer, ami_store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -51,6 +52,19 @@ def test_store_round_trip_by_user_id_and_e_mail(tmp_path) -> None:
     assert store.find({"userId": "U123"}, model="another-model") is None
     files = sorted(p.name for p in (tmp_path / "prints").iterdir())
     assert len(files) == 2 and all("@" not in name for name in files)
+
+
+def test_narrowband_embedding_round_trips_and_older_prints_fall_back(tmp_path) -> None:
+    store = VoiceprintStore(tmp_path / "prints")
+    both = dataclasses.replace(_print("a@example.com", _unit(1, 0, 0)), narrowband=_unit(0, 2, 0))
+    store.save(both)
+    store.save(_print("old@example.com", _unit(0, 0, 1)))  # written without one
+    loaded = store.load("a@example.com")
+    assert np.allclose(loaded.for_recording(narrowband=True), _unit(0, 1, 0))
+    assert np.allclose(loaded.for_recording(narrowband=False), _unit(1, 0, 0))
+    old = store.load("old@example.com")
+    assert old.narrowband is None
+    assert np.allclose(old.for_recording(narrowband=True), _unit(0, 0, 1))
 
 
 def test_saving_again_replaces_the_print(tmp_path) -> None:
@@ -125,6 +139,7 @@ def test_enrolment_recognises_the_same_voice_in_other_turns(tmp_path, diarizer) 
         other = "speaker91" if label == "speaker90" else "speaker90"
         theirs = float(vector @ store.load(other).embedding)
         assert own >= threshold > theirs, (label, own, theirs)
+        assert store.load(label).narrowband is not None
 
 
 def test_enrolment_from_several_files_records_their_names(tmp_path, diarizer) -> None:

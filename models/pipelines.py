@@ -140,8 +140,8 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
         rounds half to even. With 10 s chunks every 5 s a frame sees about two chunks, so the
         average is 0, 0.5, 1, 1.5 or 2, and 1.5 always becomes 2: one chunk's doubt makes
         overlapped speech. Here the average is taken over the soft scores (the expected number
-        of speakers in each chunk), then rounded with ``soft_count_offset`` held back, so a
-        second speaker needs the chunks to agree on more than half a speaker.
+        of speakers in each chunk) and rounded with ``soft_count_offset`` held back: a frame
+        has k speakers from an average of k - 0.5 + offset (a second one from 1.6 at 0.1).
         """
         scores = getattr(self._scores, "last", None)
         if self.soft_count_offset is None or scores is None:

@@ -20,6 +20,15 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads per system (default 1; 0: each system's own choice)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
@@ -31,12 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
-    run.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="CPU threads per system (default 1; 0: each system's own choice)",
-    )
+    _add_threads(run)
     run.add_argument("--report", action="store_true", help="write the report afterwards")
     run.add_argument("-q", "--quiet", action="store_true")
     report = commands.add_parser("report", help="write benchmarks/results/REPORT.md and plots")
@@ -46,12 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     speed = commands.add_parser("stereo-speed", help="time the stereo path on a long stereo call")
     speed.add_argument("--hours", type=float, default=1.0)
     speed.add_argument("--device", default="cpu")
-    speed.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="CPU threads per system (default 1; 0: each system's own choice)",
-    )
+    _add_threads(speed)
     speed.add_argument("-q", "--quiet", action="store_true")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
     build.add_argument("--suite", choices=("quick", "full"), default="quick")

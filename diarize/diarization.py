@@ -29,7 +29,7 @@ from diarize.options import Options
 from diarize.parties import new_party
 from diarize.segments import Segment, merge_close
 from diarize.speakers import SpeakerHints, SpeakerTurns
-from diarize.voiceprints import NARROWBAND_RATE, VoiceprintStore, enroll, match_voiceprints
+from diarize.voiceprints import VoiceprintStore, enroll, is_narrowband, match_voiceprints
 
 __all__ = [
     "PartyDiarization",
@@ -132,9 +132,8 @@ def diarize_parties(
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
-    narrowband = source.info.sample_rate <= NARROWBAND_RATE
-    params = diarizer.config.voiceprints
-    threshold = params.narrowband_threshold if narrowband else params.threshold
+    narrowband = is_narrowband(source)
+    threshold = diarizer.config.voiceprints.threshold_for(narrowband)
     return map_speakers(turns, parties, options, threshold, narrowband=narrowband)
 
 
@@ -236,9 +235,9 @@ def find_rep_channel(
     diarizer = diarizer or get_diarizer(options)
     params = diarizer.config.voiceprints
     scores = []
-    narrowband = source.info.sample_rate <= NARROWBAND_RATE
+    narrowband = is_narrowband(source)
     reference = print_.for_recording(narrowband)
-    threshold = params.narrowband_threshold if narrowband else params.threshold
+    threshold = params.threshold_for(narrowband)
     for channel in (0, 1):
         turns = diarizer.speakers(source, channel=channel, limit_s=params.rep_search_s)
         similarities = [float(v @ reference) for v in turns.embeddings.values()]

@@ -159,9 +159,9 @@ class Diarizer:
     ) -> tuple[np.ndarray | None, float]:
         """The embedding and seconds of speech of the voice that speaks most in `source`."""
         turns = self.speakers(source, channel=channel)
-        if not turns.embeddings:
+        label = turns.dominant()
+        if label is None:
             return None, 0.0
-        label = max(turns.embeddings, key=lambda s: turns.speech_s.get(s, 0.0))
         return turns.embeddings[label], turns.speech_s[label]
 
 

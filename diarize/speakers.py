@@ -88,15 +88,31 @@ class SpeakerTurns:
         are dropped."""
         regions = list(regions)
         segments = intersect(self.segments, regions)
-        speech_s: dict[str, float] = {}
-        for seg in segments:
-            speech_s[seg.speaker] = speech_s.get(seg.speaker, 0.0) + seg.duration_s
+        speech_s = _speech_seconds(segments)
         return SpeakerTurns(
             segments,
             intersect(self.exclusive_segments, regions),
             {k: v for k, v in self.embeddings.items() if k in speech_s},
             speech_s,
         )
+
+    def dominant(self) -> str | None:
+        """The label that speaks most among those with an embedding (None: no such label)."""
+        if not self.embeddings:
+            return None
+        return max(self.embeddings, key=lambda label: self.speech_s.get(label, 0.0))
+
+    def spans_of(self, label: str) -> list[tuple[float, float]]:
+        """(start_s, end_s) of `label`'s turns where nobody else speaks."""
+        return [(s.start_s, s.end_s) for s in self.exclusive_segments if s.speaker == label]
+
+
+def _speech_seconds(segments: Iterable[Segment]) -> dict[str, float]:
+    """Seconds of speech of each label in `segments`."""
+    speech_s: dict[str, float] = {}
+    for seg in segments:
+        speech_s[seg.speaker] = speech_s.get(seg.speaker, 0.0) + seg.duration_s
+    return speech_s
 
 
 def window_count(duration_s: float, window_s: float) -> int:
@@ -427,9 +443,9 @@ def _finish(linker, raw, raw_exclusive, merged, merge_gap_s) -> SpeakerTurns:
             merge_gap_s,
         )
     turns = SpeakerTurns(relabel["segments"], relabel["exclusive"])
+    turns.speech_s = _speech_seconds(turns.segments)
     for index, label in order.items():
         centroid = linker.centroid(index)
         if centroid is not None:
             turns.embeddings[label] = centroid
-        turns.speech_s[label] = sum(s.duration_s for s in turns.segments if s.speaker == label)
     return turns

@@ -186,7 +186,11 @@ class _ChunkAnalyzer:
             if self.probabilities
             else np.zeros((2, 0), dtype=np.float32)
         )
-        leaks = np.concatenate(self.leak_flags, axis=1) if self.leak_flags else probs > 1
+        leaks = (
+            np.concatenate(self.leak_flags, axis=1)
+            if self.leak_flags
+            else np.zeros(probs.shape, dtype=bool)
+        )
         layout, silent = self.evidence.classify(self.params.layout)
         segments = [
             Segment(start, end, channel_label(ch))

@@ -30,7 +30,7 @@ import soxr
 from scipy.optimize import linear_sum_assignment
 from scipy.signal import butter, sosfilt
 
-from diarize.audio import open_audio
+from diarize.audio import AudioSource, open_audio
 from diarize.errors import AudioLoadError, ConfigError
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "VoiceprintStore",
     "default_store_dir",
     "enroll",
+    "is_narrowband",
     "match_voiceprints",
     "party_keys",
     "telephone_band",
@@ -58,7 +59,6 @@ NARROWBAND_RATE = 8000
 """Recordings at or below this sample rate are compared with the narrowband prints."""
 
 _FORMAT = 1
-_ENROL_RATE = 16000
 log = logging.getLogger(__name__)
 
 
@@ -153,6 +153,11 @@ def _unit_vector(values: object) -> np.ndarray:
     if vector.ndim != 1 or not np.all(np.isfinite(vector)) or not np.any(vector):
         raise ValueError("embedding is not a finite non-zero vector")
     return vector / np.linalg.norm(vector)
+
+
+def is_narrowband(source: AudioSource) -> bool:
+    """Whether a recording is telephone-band, to be compared with the narrowband prints."""
+    return source.info.sample_rate <= NARROWBAND_RATE
 
 
 def telephone_band(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -295,6 +300,7 @@ def enroll(
         For an unreadable file, or too little speech in all of them.
     """
     from diarize.diarizer import get_diarizer
+    from diarize.speakers import SAMPLE_RATE, embed_speech
 
     if not party_key or not party_key.strip():
         raise ValueError("party_key must be a userId or an e-mail address")
@@ -304,14 +310,16 @@ def enroll(
     wide, narrow = np.zeros(0), np.zeros(0)
     speech_s = 0.0
     for path in audio_paths:
-        source = open_audio(path)
-        vector, seconds = diarizer.dominant_voice(source)
-        if vector is None:
+        mono = open_audio(path).read(SAMPLE_RATE).mean(axis=0)  # enrolment clips are short
+        turns = diarizer.speakers(open_audio(mono, SAMPLE_RATE))
+        label = turns.dominant()
+        if label is None:
             log.warning("%s: no voice long enough to enrol; skipped", path)
             continue
-        mono = source.read(_ENROL_RATE).mean(axis=0)
-        narrow_vector, _ = diarizer.dominant_voice(
-            open_audio(telephone_band(mono, _ENROL_RATE), _ENROL_RATE)
+        vector, seconds = turns.embeddings[label], turns.speech_s[label]
+        # the same turns of the same voice, as a telephone line would carry them
+        narrow_vector, _ = embed_speech(
+            diarizer.embedder, telephone_band(mono, SAMPLE_RATE), turns.spans_of(label)
         )
         if narrow_vector is None:  # the band cut too much: fall back on the full-band voice
             narrow_vector = vector

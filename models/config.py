@@ -163,6 +163,10 @@ class VoiceprintParams:
         _check(0.0 <= self.rep_margin <= 2.0, "rep_margin must be in [0, 2]")
         _check(self.rep_search_s >= 10.0, "rep_search_s must be at least 10")
 
+    def threshold_for(self, narrowband: bool) -> float:
+        """The threshold of a recording, narrowband (telephone) or not."""
+        return self.narrowband_threshold if narrowband else self.threshold
+
 
 @dataclass(frozen=True)
 class DiarizationConfig:

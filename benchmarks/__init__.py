@@ -4,6 +4,7 @@
 python -m benchmarks run --suite quick|full     # data built and cached, every system run
 python -m benchmarks report                     # benchmarks/results/REPORT.md + PNG plots
 python -m benchmarks stereo-speed               # the stereo path on a 1-hour stereo call
+python -m benchmarks mono-long                  # mono diarization of a 4-hour call
 ```
 
 Layout: `data` (real recordings, generated calls and their exact references), `metrics`

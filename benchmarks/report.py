@@ -1,7 +1,8 @@
 """The benchmark report: ``benchmarks/results/REPORT.md`` and its PNG plots.
 
-By default the latest run of each suite (and the latest stereo speed run) is reported; a run
-is a folder holding ``results.json`` (see `benchmarks.runner`).
+By default the latest run of each suite and of each long-call benchmark (see
+`benchmarks.long_call`) is reported; a run is a folder holding ``results.json`` (see
+`benchmarks.runner`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from benchmarks.systems import STEREO_CONDITIONS
 __all__ = ["latest_runs", "print_summary", "write_report"]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-_SUITES = ("quick", "full", "stereo-speed")
+_LONG_CALLS = ("stereo-speed", "mono-long")
+_SUITES = ("quick", "full", *_LONG_CALLS)
 
 
 def latest_runs(results_dir: Path = RESULTS_DIR) -> list[Path]:
-    """The newest run folder of each suite (and of the stereo speed benchmark)."""
+    """The newest run folder of each suite and of each long-call benchmark."""
     found = []
     for suite in _SUITES:
         runs = sorted(p.parent for p in results_dir.glob(f"{suite}-*/results.json"))
@@ -188,10 +190,10 @@ def write_report(runs: list[Path] | None = None, out_dir: Path = RESULTS_DIR) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     order = {"full": 0, "quick": 1}
     suites = sorted(
-        (d for d in documents if d.get("suite") != "stereo-speed"),
+        (d for d in documents if d.get("suite") not in _LONG_CALLS),
         key=lambda d: order.get(d.get("suite"), 2),
     )
-    speed = [d for d in documents if d.get("suite") == "stereo-speed"]
+    speed = [d for d in documents if d.get("suite") in _LONG_CALLS]
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     lines = [
         "# gong-diarize benchmark report",
@@ -220,12 +222,17 @@ def write_report(runs: list[Path] | None = None, out_dir: Path = RESULTS_DIR) ->
 
 def _speed_section(document: dict) -> list[str]:
     table = by_condition(document["results"])
+    stereo = document["suite"] == "stereo-speed"
+    call = (
+        "one generated stereo call with delayed bleed"
+        if stereo
+        else "one generated mono telephone call (mu-law, 8 kHz)"
+    )
     lines = [
-        "## Stereo speed",
+        "## Stereo speed" if stereo else "## Long mono call",
         "",
         f"Run `{document['run']}` ({document['started']}), {_threads(document)}, "
-        f"{machine_line(document['machine'])}; one generated stereo call with delayed "
-        "bleed, every system in the same run.",
+        f"{machine_line(document['machine'])}; {call}, every system in the same run.",
         "",
     ]
     for condition, systems in table.items():

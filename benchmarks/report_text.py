@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.aggregate import aggregate, best_peer, by_condition, ratio
+from benchmarks.long_call import MONO_MAX_PEAK_MIB
 from benchmarks.systems import OURS, PEERS
 
 __all__ = [
@@ -176,6 +177,31 @@ def _mean_load(rows: list[dict]) -> float | None:
     return sum(loads) / len(loads) if loads else None
 
 
+def _long_mono_checks(rows: list[dict]) -> list[tuple]:
+    """Speed and peak memory of ours on the long mono call."""
+    mine = [r for r in rows if r["system"] == "ours"]
+    figures = aggregate(mine)
+    hours = (figures.get("audio_s") or 0) / 3600
+    return [
+        (
+            f"mono speed (CPU), {hours:.0f}-hour call",
+            "≥ 20×",
+            figures.get("xrt"),
+            "speed",
+            lambda v: v >= 20,
+            _mean_load(mine),
+        ),
+        (
+            f"mono peak memory, {hours:.0f}-hour call",
+            f"< {MONO_MAX_PEAK_MIB} MiB",
+            figures.get("peak_rss_mb"),
+            "int",
+            lambda v: v < MONO_MAX_PEAK_MIB,
+            None,
+        ),
+    ]
+
+
 def targets_table(suites: list[dict], speed: list[dict]) -> list[str]:
     """The targets set in the issues, with the measured figure and whether it is met; speed
     targets show the machine's mean load average while the files ran."""
@@ -216,6 +242,9 @@ def targets_table(suites: list[dict], speed: list[dict]) -> list[str]:
     ]
     for document in speed:
         rows = document["results"]
+        if document.get("suite") == "mono-long":
+            checks += _long_mono_checks(rows)
+            continue
         for systems in by_condition(rows).values():
             stereo = systems.get("ours-stereo", {})
             mine = [r for r in rows if r["system"] == "ours-stereo"]

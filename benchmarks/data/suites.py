@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchmarks.data import sources
 from benchmarks.data.items import ItemSpec
 
-__all__ = ["CALLS", "SUITES", "long_stereo_spec", "suite_specs"]
+__all__ = ["CALLS", "SUITES", "long_mono_spec", "long_stereo_spec", "suite_specs"]
 
 SUITES = ("quick", "full")
 
@@ -43,6 +43,18 @@ def long_stereo_spec(duration_s: float = 3600.0, seed: int = 0) -> ItemSpec:
     )
 
 
+def long_mono_spec(duration_s: float = 3600.0, seed: int = 0) -> ItemSpec:
+    """A generated long mono telephone call (2 parties, mu-law 8 kHz)."""
+    return ItemSpec(
+        f"tts2-long-telephony-{int(duration_s)}s",
+        "long-telephony",
+        CALLS["tts2"],
+        duration_s,
+        seed=seed,
+        codec="ulaw",
+    )
+
+
 def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
     """The items of ``suite`` in run order.
 
@@ -73,18 +85,10 @@ def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
         for condition in _CONDITIONS
         for call in (_DUPMONO_CALLS if condition == "dupmono" else CALLS)
     ]
-    long_mono = ItemSpec(
-        "tts2-long-telephony-3600s",
-        "long-telephony",
-        CALLS["tts2"],
-        3600.0,
-        seed=seed,
-        codec="ulaw",
-    )
     return [
         *real,
         *[ItemSpec(uri, "real-meeting", real_uri=uri) for uri in dev],
         *generated,
         long_stereo_spec(3600.0, seed),
-        long_mono,
+        long_mono_spec(3600.0, seed),
     ]

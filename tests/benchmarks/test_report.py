@@ -184,3 +184,42 @@ def test_cli_rejects_unknown_systems_and_conditions(capsys):
     assert "unknown system(s) nope" in capsys.readouterr().err
     assert main(["run", "--suite", "quick", "--conditions", "long-stereo", "-q"]) == 2
     assert "has no condition long-stereo" in capsys.readouterr().err
+
+
+def test_long_mono_run_is_judged_on_speed_and_peak_memory(run_dir, tmp_path):
+    run = tmp_path / "mono-long-20260101-000000"
+    run.mkdir()
+    row = {
+        "item_id": "tts2-long-telephony-14400s",
+        "system": "ours",
+        "status": "ok",
+        "wall_s": 600.0,
+        "peak_rss_mb": 4500.0,
+        "condition": "long-telephony",
+        "duration_s": 14400.0,
+        "metrics": {"der": 0.1, "ref_speech_s": 10000.0},
+    }
+    document = {
+        "suite": "mono-long",
+        "run": run.name,
+        "started": "2026-01-01T00:00:00+00:00",
+        "device": "cpu",
+        "machine": MACHINE,
+        "systems": {},
+        "items": {},
+        "results": [row],
+    }
+    (run / "results.json").write_text(json.dumps(document))
+    text = write_report([run_dir, run], out_dir=tmp_path).read_text()
+    assert "## Long mono call" in text
+    speed = next(line for line in text.splitlines() if "mono speed (CPU), 4-hour call" in line)
+    memory = next(line for line in text.splitlines() if "mono peak memory, 4-hour call" in line)
+    assert "| 24× | yes |" in speed
+    assert "| 4500 | **no** |" in memory
+
+
+def test_long_call_cli_rejects_unknown_systems(capsys):
+    from benchmarks.__main__ import main
+
+    assert main(["mono-long", "--systems", "ours,nope", "-q"]) == 2
+    assert "unknown system(s) nope" in capsys.readouterr().err

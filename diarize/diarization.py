@@ -123,16 +123,17 @@ def diarize_parties(
             options.progress("diarization", done, total_s)
 
     options.progress("diarization", 0, total_s)
+    narrowband = is_narrowband(source)
     turns = diarizer.speakers(
         source,
         channel=channel,
         hints=speaker_hints(parties, options),
         speech=speech,
+        embeddings=bool(_enrolled_prints(parties, options, narrowband)),
         progress=progress,
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
-    narrowband = is_narrowband(source)
     threshold = diarizer.config.voiceprints.threshold_for(narrowband)
     return map_speakers(turns, parties, options, threshold, narrowband=narrowband)
 
@@ -160,12 +161,7 @@ def map_speakers(
     narrowband
         The recording is telephone-band: compare with the prints' narrowband embeddings.
     """
-    store = VoiceprintStore(options.voiceprints)
-    prints = {}
-    for party in parties:
-        found = store.find(party)
-        if found is not None:
-            prints[party["partyId"]] = found.for_recording(narrowband)
+    prints = _enrolled_prints(parties, options, narrowband)
     assigned: dict[str, SpeakerAssignment] = {}
     matches = match_voiceprints(turns.embeddings, prints, voiceprint_threshold)
     for label, party_id, score in matches:
@@ -199,6 +195,15 @@ def map_speakers(
         added_parties=added,
         precise=False,
     )
+
+
+def _enrolled_prints(
+    parties: list[dict], options: Options, narrowband: bool
+) -> dict[str, np.ndarray]:
+    """partyId -> the voiceprint to compare with, for the parties enrolled in the store."""
+    store = VoiceprintStore(options.voiceprints)
+    found = {party["partyId"]: store.find(party) for party in parties}
+    return {key: p.for_recording(narrowband) for key, p in found.items() if p is not None}
 
 
 def find_rep_channel(

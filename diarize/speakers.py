@@ -347,6 +347,7 @@ def diarize_speakers(
     max_speakers: int | None = None,
     link_threshold: float,
     merge_gap_s: float = 0.0,
+    embed: bool = True,
     progress: Progress | None = None,
 ) -> SpeakerTurns:
     """Diarize mono windows with a pyannote pipeline and link their speakers.
@@ -367,6 +368,9 @@ def diarize_speakers(
         Cosine distance under which speakers of two windows are the same person.
     merge_gap_s
         Turns of one speaker closer than this are joined (across window edges too).
+    embed
+        Embed each speaker's voice (``SpeakerTurns.embeddings``). Without embeddings the
+        speakers of different windows cannot be linked: pass False only for a single window.
     progress
         Called with the seconds of audio done so far (fractional within a window).
     """
@@ -381,6 +385,8 @@ def diarize_speakers(
             label: embed_speech(
                 embedder, waveform, [(s.start, s.end) for s in exclusive.label_timeline(label)]
             )
+            if embed
+            else (None, 0.0)
             for label in overlapped.labels()
         }
         mapping = linker.link(local)

@@ -112,6 +112,14 @@ def test_sample_is_diarized_under_10_percent_der(diarizer, tmp_path) -> None:
     assert {s.speaker for s in found.segments} == ids
 
 
+def test_voices_are_embedded_only_when_something_compares_them(diarizer) -> None:
+    source = open_audio(sample_audio(), SAMPLE_RATE)
+    bare = diarizer.speakers(source, embeddings=False)
+    full = diarizer.speakers(source)
+    assert bare.embeddings == {} and set(full.embeddings) == set(full.labels)
+    assert bare.segments == full.segments and len(bare.labels) == 2
+
+
 def test_enrolled_voices_map_both_speakers_to_their_parties(diarizer, store) -> None:
     """Enrolment turns are muted in the scored recording: no enrolled audio is scored."""
     waveform = sample_audio().copy()

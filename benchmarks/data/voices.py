@@ -29,6 +29,7 @@ __all__ = [
     "VoicePool",
     "real_voice",
     "speech_spans",
+    "split_long",
     "tts_available",
     "tts_voice",
 ]
@@ -36,6 +37,8 @@ __all__ = [
 SAMPLE_RATE = 16000
 _FRAME_S = 0.01
 _FADE_S = 0.005
+_MAX_REAL_UTTERANCE_S = 8.0  # longer solo turns are cut, so that no voice monologues a call
+_CUT_SEARCH_S = 3.0  # a cut goes at the quietest frame of the last seconds before that limit
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,8 @@ def tts_voice(name: str, cache_dir: Path) -> VoicePool | None:
 def real_voice(name: str, recordings: list[RealRecording], speaker: str) -> VoicePool:
     """The solo turns of ``speaker`` in ``recordings`` as a voice pool.
 
-    Turns shorter than 1.2 s become backchannels; nothing is held out for enrolment.
+    Turns longer than 8 s are cut into pieces (see `split_long`); pieces shorter than 1.2 s
+    become backchannels; nothing is held out for enrolment.
     """
     utterances: list[Utterance] = []
     backchannels: list[Utterance] = []
@@ -196,17 +200,35 @@ def real_voice(name: str, recordings: list[RealRecording], speaker: str) -> Voic
         if rate != SAMPLE_RATE:
             audio = soxr.resample(audio, rate, SAMPLE_RATE)
         for turn in mine:
-            clip = audio[
+            turn_audio = audio[
                 int(round(turn.start_s * SAMPLE_RATE)) : int(round(turn.end_s * SAMPLE_RATE))
             ]
-            utterance = Utterance(
-                _faded(_normalised(clip)).astype(np.float32),
-                ((0.0, round(len(clip) / SAMPLE_RATE, 3)),),
-            )
-            (backchannels if turn.end_s - turn.start_s < 1.2 else utterances).append(utterance)
+            for clip in split_long(turn_audio, _MAX_REAL_UTTERANCE_S):
+                utterance = Utterance(
+                    _faded(_normalised(clip)).astype(np.float32),
+                    ((0.0, round(len(clip) / SAMPLE_RATE, 3)),),
+                )
+                (backchannels if len(clip) < 1.2 * SAMPLE_RATE else utterances).append(utterance)
     if not utterances:
         raise ValueError(f"no solo speech of {speaker!r} in the given recordings")
     return VoicePool(name, "real", utterances, backchannels, [])
+
+
+def split_long(clip: np.ndarray, max_s: float) -> list[np.ndarray]:
+    """`clip` cut into pieces of at most `max_s` seconds, each cut at the quietest 10 ms frame
+    of the last `_CUT_SEARCH_S` seconds before the limit (a pause between words, if any)."""
+    limit = int(max_s * SAMPLE_RATE)
+    hop = int(_FRAME_S * SAMPLE_RATE)
+    search = int(_CUT_SEARCH_S * SAMPLE_RATE) // hop
+    pieces = []
+    while len(clip) > limit:
+        frames = clip[limit - search * hop : limit].reshape(search, hop)
+        # shape: (search, hop)
+        quietest = int(np.argmin(np.mean(frames.astype(np.float64) ** 2, axis=1)))
+        cut = limit - (search - quietest) * hop + hop // 2
+        pieces.append(clip[:cut])
+        clip = clip[cut:]
+    return pieces + [clip]
 
 
 def _save_pool(path: Path, clips: dict[str, list[Utterance]]) -> None:

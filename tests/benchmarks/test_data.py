@@ -14,7 +14,7 @@ from benchmarks.data import sources
 from benchmarks.data.conversation import Party, generate_conversation
 from benchmarks.data.items import ItemSpec, build_item, load_reference
 from benchmarks.data.suites import CALLS, suite_specs
-from benchmarks.data.voices import real_voice, speech_spans, tts_voice
+from benchmarks.data.voices import real_voice, speech_spans, split_long, tts_voice
 
 REAL2 = CALLS["real2"]  # the two speakers of pyannote.audio's sample: always available
 HAVE_TTS = shutil.which("espeak-ng") is not None and shutil.which("flite") is not None
@@ -190,3 +190,14 @@ def test_missing_tts_program_skips_the_item(tmp_path, monkeypatch):
     monkeypatch.setattr(voices.shutil, "which", lambda name: None)
     with pytest.raises(Skipped, match="espeak-ng/flite"):
         build_item(ItemSpec("t-tts", "clean16k", CALLS["tts2"], 10.0), tmp_path)
+
+
+def test_long_real_turns_are_cut_in_pauses_into_pieces_of_at_most_8_s():
+    rng = np.random.default_rng(0)
+    clip = (0.1 * rng.standard_normal(20 * 16000)).astype(np.float32)
+    clip[int(6.5 * 16000) : int(6.6 * 16000)] = 0.0  # a pause 1.4-1.5 s before the limit
+    pieces = split_long(clip, 8.0)
+    assert np.array_equal(np.concatenate(pieces), clip)
+    assert all(len(p) <= 8 * 16000 for p in pieces) and len(pieces) == 3
+    assert 6.5 * 16000 <= len(pieces[0]) <= 6.6 * 16000
+    assert [len(p) for p in split_long(clip[:16000], 8.0)] == [16000]

@@ -169,6 +169,12 @@ def _env() -> dict:
     return {**env, **CREDENTIALS, "NO_PROXY": "127.0.0.1,localhost"}
 
 
+def _default_sigint() -> None:
+    """Give the child Ctrl-C back: a test run started in the background (a shell without job
+    control) ignores SIGINT, and Python keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_emulator_command_serves_until_interrupted(tmp_path) -> None:
     server = subprocess.Popen(
         [
@@ -186,6 +192,7 @@ def test_emulator_command_serves_until_interrupted(tmp_path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     try:
         url = server.stdout.readline().strip()
@@ -243,7 +250,13 @@ def test_ctrl_c_exits_130_and_the_next_run_finishes(start_emulator, tmp_path) ->
         str(tmp_path / "s"),
     ]
     child = subprocess.Popen(
-        args, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 30
     while not (tmp_path / "s" / "journal.sqlite3").exists() or not Journal(tmp_path / "s").get(

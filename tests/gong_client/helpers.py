@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +73,13 @@ def max_in_window(times_s: list[float], window_s: float = 1.0) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def away_from_utc_midnight(margin_s: float = 300.0) -> None:
+    """Wait past UTC midnight when it is near: the emulator's daily count restarts there, and
+    its Retry-After is the time left until then."""
+    now = datetime.now(timezone.utc)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    left_s = (midnight - now).total_seconds()
+    if left_s < margin_s:
+        time.sleep(left_s + 1.0)

@@ -7,7 +7,7 @@ import pytest
 
 from gong_client.emulator import EmulatorConfig, EmulatorServer
 from gong_client.emulator._state import Faults
-from tests.gong_client.helpers import KEY, SECRET, make_call, write_audio
+from tests.gong_client.helpers import KEY, SECRET, away_from_utc_midnight, make_call, write_audio
 
 AUTH = (KEY, SECRET)
 
@@ -69,6 +69,7 @@ def test_company_limit_per_second_answers_429_with_retry_after(start_emulator) -
 
 
 def test_daily_limit_answers_429_until_midnight(start_emulator) -> None:
+    away_from_utc_midnight()
     server = start_emulator(daily_limit=1)
     assert _post(server, make_call("d-1")).status_code == 200
     refused = _post(server, make_call("d-2"))

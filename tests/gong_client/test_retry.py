@@ -23,6 +23,7 @@ from gong_client._retry import parse_retry_after_s
 from tests.gong_client.helpers import (
     KEY,
     SECRET,
+    away_from_utc_midnight,
     logged_requests,
     make_call,
     sha256_of,
@@ -154,6 +155,7 @@ def test_conflict_is_not_retried(emulator, make_client) -> None:
 def test_daily_limit_raises_at_once_instead_of_sleeping_for_hours(
     start_emulator, make_client
 ) -> None:
+    away_from_utc_midnight()
     server = start_emulator(daily_limit=2)
     sleeps = Sleeps()
     client = make_client(server, sleep=sleeps)

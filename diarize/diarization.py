@@ -35,6 +35,7 @@ __all__ = [
     "PartyDiarization",
     "diarize_parties",
     "enroll",
+    "enrolled_prints",
     "find_rep_channel",
     "map_speakers",
     "speaker_hints",
@@ -124,18 +125,19 @@ def diarize_parties(
 
     options.progress("diarization", 0, total_s)
     narrowband = is_narrowband(source)
+    prints = enrolled_prints(parties, options, narrowband)
     turns = diarizer.speakers(
         source,
         channel=channel,
         hints=speaker_hints(parties, options),
         speech=speech,
-        embeddings=bool(_enrolled_prints(parties, options, narrowband)),
+        embeddings=bool(prints),
         progress=progress,
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
     threshold = diarizer.config.voiceprints.threshold_for(narrowband)
-    return map_speakers(turns, parties, options, threshold, narrowband=narrowband)
+    return map_speakers(turns, parties, options, threshold, prints)
 
 
 def map_speakers(
@@ -143,8 +145,7 @@ def map_speakers(
     parties: list[dict],
     options: Options,
     voiceprint_threshold: float,
-    *,
-    narrowband: bool = False,
+    prints: dict[str, np.ndarray],
 ) -> PartyDiarization:
     """Tie anonymous speakers to parties by the rules of the module docstring.
 
@@ -155,13 +156,12 @@ def map_speakers(
     parties
         Candidate parties, each with a ``partyId``.
     options
-        ``voiceprints`` (store folder), ``unknown`` and ``exclusive``.
+        ``unknown`` and ``exclusive``.
     voiceprint_threshold
         Least cosine similarity of a voiceprint match.
-    narrowband
-        The recording is telephone-band: compare with the prints' narrowband embeddings.
+    prints
+        The enrolled parties' voiceprints (from `enrolled_prints`).
     """
-    prints = _enrolled_prints(parties, options, narrowband)
     assigned: dict[str, SpeakerAssignment] = {}
     matches = match_voiceprints(turns.embeddings, prints, voiceprint_threshold)
     for label, party_id, score in matches:
@@ -197,10 +197,11 @@ def map_speakers(
     )
 
 
-def _enrolled_prints(
+def enrolled_prints(
     parties: list[dict], options: Options, narrowband: bool
 ) -> dict[str, np.ndarray]:
-    """partyId -> the voiceprint to compare with, for the parties enrolled in the store."""
+    """partyId -> the voiceprint to compare with, for the parties enrolled in the store of
+    ``options.voiceprints`` (the narrowband ones for a telephone-band recording)."""
     store = VoiceprintStore(options.voiceprints)
     found = {party["partyId"]: store.find(party) for party in parties}
     return {key: p.for_recording(narrowband) for key, p in found.items() if p is not None}

@@ -307,7 +307,7 @@ def enroll(
     if not audio_paths:
         raise ValueError("enroll needs at least one recording")
     diarizer = diarizer or get_diarizer()
-    wide, narrow = np.zeros(0), np.zeros(0)
+    wide = narrow = 0.0  # speech-weighted sums of unit embeddings
     speech_s = 0.0
     for path in audio_paths:
         mono = open_audio(path).read(SAMPLE_RATE).mean(axis=0)  # enrolment clips are short
@@ -323,8 +323,8 @@ def enroll(
         )
         if narrow_vector is None:  # the band cut too much: fall back on the full-band voice
             narrow_vector = vector
-        wide = vector * seconds if wide.size == 0 else wide + vector * seconds
-        narrow = narrow_vector * seconds if narrow.size == 0 else narrow + narrow_vector * seconds
+        wide = wide + vector * seconds
+        narrow = narrow + narrow_vector * seconds
         speech_s += seconds
     if speech_s < MIN_ENROLL_SPEECH_S:
         raise AudioLoadError(

@@ -102,13 +102,10 @@ def speech_spans(
 
     Only meant for clean synthetic speech, where silence is (near) digital zero.
     """
-    hop = int(_FRAME_S * SAMPLE_RATE)
-    n_frames = len(audio) // hop
-    if n_frames == 0:
+    power = _frame_power(audio)
+    if power.size == 0:
         return []
-    frames = audio[: n_frames * hop].reshape(n_frames, hop)
-    # shape: (n_frames,)
-    level_db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-20)
+    level_db = 10 * np.log10(power + 1e-20)
     active = level_db > level_db.max() + threshold_db
     spans: list[list[float]] = []
     for index in np.flatnonzero(active):
@@ -118,6 +115,14 @@ def speech_spans(
         else:
             spans.append([start_s, end_s])
     return [(round(s, 3), round(e, 3)) for s, e in spans]
+
+
+def _frame_power(audio: np.ndarray) -> np.ndarray:
+    """Mean power of each whole 10 ms frame of `audio`; shape (n_frames,)."""
+    hop = int(_FRAME_S * SAMPLE_RATE)
+    n_frames = len(audio) // hop
+    frames = audio[: n_frames * hop].reshape(n_frames, hop)
+    return np.mean(frames.astype(np.float64) ** 2, axis=1)
 
 
 def _trimmed(audio: np.ndarray) -> Utterance | None:
@@ -222,9 +227,7 @@ def split_long(clip: np.ndarray, max_s: float) -> list[np.ndarray]:
     search = int(_CUT_SEARCH_S * SAMPLE_RATE) // hop
     pieces = []
     while len(clip) > limit:
-        frames = clip[limit - search * hop : limit].reshape(search, hop)
-        # shape: (search, hop)
-        quietest = int(np.argmin(np.mean(frames.astype(np.float64) ** 2, axis=1)))
+        quietest = int(np.argmin(_frame_power(clip[limit - search * hop : limit])))
         cut = limit - (search - quietest) * hop + hop // 2
         pieces.append(clip[:cut])
         clip = clip[cut:]

@@ -20,7 +20,13 @@ from pyannote.core import Segment as Span
 from pyannote.core import Timeline
 
 from diarize.audio import open_audio
-from diarize.diarization import diarize_parties, find_rep_channel, map_speakers, speaker_hints
+from diarize.diarization import (
+    diarize_parties,
+    enrolled_prints,
+    find_rep_channel,
+    map_speakers,
+    speaker_hints,
+)
 from diarize.diarizer import Diarizer
 from diarize.errors import ChannelLayoutError
 from diarize.options import Options
@@ -335,7 +341,8 @@ def test_telephone_call_is_matched_with_the_narrowband_prints(diarizer, ami_stor
     threshold = diarizer.config.voiceprints.threshold
     scores = {}
     for narrowband in (True, False):
-        mapped = map_speakers(turns, parties, options, threshold, narrowband=narrowband)
+        prints = enrolled_prints(parties, options, narrowband)
+        mapped = map_speakers(turns, parties, options, threshold, prints)
         scores[narrowband] = {a.speaker: a.score or 0.0 for a in mapped.assignments}
     assert all(scores[True][s] > scores[False][s] for s in scores[True])
 

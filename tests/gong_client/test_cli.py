@@ -175,8 +175,21 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _interruptible(args: list[str]) -> subprocess.Popen:
+    """Start `args` from the repository with piped text output, ready for a Ctrl-C."""
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
+
+
 def test_emulator_command_serves_until_interrupted(tmp_path) -> None:
-    server = subprocess.Popen(
+    server = _interruptible(
         [
             sys.executable,
             "-m",
@@ -186,13 +199,7 @@ def test_emulator_command_serves_until_interrupted(tmp_path) -> None:
             "0",
             "--data-dir",
             str(tmp_path / "data"),
-        ],
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_default_sigint,
+        ]
     )
     try:
         url = server.stdout.readline().strip()
@@ -249,15 +256,7 @@ def test_ctrl_c_exits_130_and_the_next_run_finishes(start_emulator, tmp_path) ->
         "--state-dir",
         str(tmp_path / "s"),
     ]
-    child = subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_default_sigint,
-    )
+    child = _interruptible(args)
     deadline = time.monotonic() + 30
     while not (tmp_path / "s" / "journal.sqlite3").exists() or not Journal(tmp_path / "s").get(
         server.base_url, "cli-ctrl-c"

@@ -1,6 +1,7 @@
 """The ``timeline`` command: a recording and its call JSON in, the enriched call JSON out.
 
-This is the only module of `diarize` that prints, exits or imports typer. Exit codes:
+This and `diarize.cli_options` (the options every command shares) are the only modules of
+`diarize` that print, exit or import typer. Exit codes:
 
 ====  ==========================================================
 0     success
@@ -21,34 +22,21 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from diarize.cli_options import diarization_options
 from diarize.errors import CallValidationError, DiarizeError
+from diarize.options import Options
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "cli_errors", "register", "write_atomic"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-class Mode(str, Enum):
-    timeline = "timeline"
-    channel = "channel"
-
-
-class Side(str, Enum):
-    left = "left"
-    right = "right"
-
-
-class Unknown(str, Enum):
-    add = "add"
-    drop = "drop"
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
@@ -116,6 +104,7 @@ def _check_output_paths(*paths: Path | None) -> None:
             raise fail(f"{path}: the folder to write into does not exist", EXIT_USAGE)
 
 
+@diarization_options
 def timeline(
     audio: Annotated[
         Path, typer.Argument(help="The recording (WAV, FLAC, MP3, MP4, MKV, OGG, M4A).")
@@ -127,45 +116,14 @@ def timeline(
     rttm: Annotated[
         Path | None, typer.Option("--rttm", help="Also write the timeline as RTTM.")
     ] = None,
-    mode: Annotated[
-        Mode, typer.Option(help="timeline: add speakersTimeline; channel: only set mediaChannelId.")
-    ] = Mode.timeline,
-    rep_channel: Annotated[
-        Side | None, typer.Option(help="The rep's channel, overriding mediaChannelId.")
-    ] = None,
-    pipeline: Annotated[
-        str | None,
-        typer.Option(help="Mono diarization: a pyannote id or local directory (default: bundled)."),
-    ] = None,
-    hf_token: Annotated[
-        str | None,
-        typer.Option(envvar="HF_TOKEN", show_default=False, help="Token for --pipeline ids."),
-    ] = None,
-    num_speakers: Annotated[int | None, typer.Option(min=1)] = None,
-    min_speakers: Annotated[int | None, typer.Option(min=1)] = None,
-    max_speakers: Annotated[int | None, typer.Option(min=1)] = None,
-    unknown: Annotated[
-        Unknown, typer.Option(help="Speakers matching no party: add as new parties or drop.")
-    ] = Unknown.add,
-    exclusive: Annotated[
-        bool, typer.Option(help="One speaker at a time: no overlapping segments.")
-    ] = False,
-    voiceprints: Annotated[
-        Path | None, typer.Option(help="Voiceprint store (see 'enroll').")
-    ] = None,
-    device: Annotated[
-        str | None, typer.Option(help="cpu or cuda (default: cuda when available).")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Chunks per model forward pass (diarization).")
-    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No summary or progress on stderr.")
     ] = False,
+    *,
+    options: Options,
 ) -> None:
     """Add who-spoke-when (speakersTimeline) to a call's Gong metadata."""
     from diarize.call import load_call, validate_call
-    from diarize.options import Options
     from diarize.pipeline import process_call
 
     _check_output_paths(output, rttm)
@@ -173,21 +131,7 @@ def timeline(
         call_json = load_call(call)
         validate_call(call_json, source=str(call), require_timeline_party_ids=False)
         with progress_hook(not quiet and sys.stderr.isatty()) as hook:
-            options = Options(
-                mode=mode.value,
-                rep_channel=None if rep_channel is None else (0 if rep_channel is Side.left else 1),
-                pipeline=pipeline,
-                hf_token=hf_token,
-                num_speakers=num_speakers,
-                min_speakers=min_speakers,
-                max_speakers=max_speakers,
-                unknown=unknown.value,
-                exclusive=exclusive,
-                voiceprints=voiceprints,
-                device=device,
-                batch_size=batch_size,
-                hook=hook,
-            )
+            options = replace(options, hook=hook)
             result = process_call(audio, call_json, options=options)
         text = json.dumps(result.call, indent=2, ensure_ascii=False) + "\n"
         if rttm is not None:

@@ -21,12 +21,15 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from diarize.cli import EXIT_INTERRUPTED, EXIT_USAGE, cli_errors, fail, progress_hook, register
+from diarize.cli_options import diarization_options
+from diarize.options import Options
 from gong_client._auth import (
     BasicAuth,
     BearerAuth,
@@ -59,6 +62,7 @@ def _root(
         logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
 
 
+@diarization_options
 def upload(
     audio: Annotated[Path, typer.Argument(help="The recording (WAV, MP3, MP4, MKV or FLAC).")],
     call: Annotated[Path, typer.Option("--call", help="The call JSON (body of POST /v2/calls).")],
@@ -80,6 +84,8 @@ def upload(
         typer.Option(help="An OAuth token response (JSON): access_token and tenant URL."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    *,
+    options: Options,
 ) -> None:
     """Add the speakers timeline, create the call in Gong and upload its recording.
 
@@ -91,7 +97,7 @@ def upload(
     with cli_errors((GongError,)):
         try:
             result = _upload(
-                audio, call, base_url, state_dir, no_diarize, rate, oauth_token_file, show
+                audio, call, base_url, state_dir, no_diarize, rate, oauth_token_file, show, options
             )
         except KeyboardInterrupt:
             raise fail(
@@ -111,6 +117,7 @@ def _upload(
     rate: float,
     oauth_token_file: Path | None,
     show: bool,
+    options: Options,
 ) -> UploadResult:
     from diarize.call import load_call, validate_call
 
@@ -127,17 +134,16 @@ def _upload(
         if done is not None:
             return done
         if not no_diarize and not call.get("speakersTimeline"):
-            call = _enrich(audio, call, show)
+            call = _enrich(audio, call, show, options)
         with _upload_bar(show) as progress:
             return client.upload_call(audio, call, progress=progress)
 
 
-def _enrich(audio: Path, call: dict, show: bool) -> dict:
+def _enrich(audio: Path, call: dict, show: bool, options: Options) -> dict:
     import diarize
-    from diarize.options import Options
 
     with progress_hook(show) as hook:
-        return diarize.enrich_call(audio, call, options=Options(hook=hook))
+        return diarize.enrich_call(audio, call, options=replace(options, hook=hook))
 
 
 @contextmanager

@@ -28,7 +28,7 @@ def _is_channel_mapped(item: BenchItem) -> bool:
 
 
 class OursCall(System):
-    """``diarize.process_call`` with default options (offline models, device as the run's)."""
+    """``diarize.process_call`` (offline models, device as the run's, unknown voices added)."""
 
     name = "ours"
     description = "diarize.process_call: stereo pass, layout, offline diarization, party mapping"
@@ -53,7 +53,9 @@ class OursCall(System):
             diarize.process_call(str(audio), call, options=self._options())
 
     def _options(self):
-        return self.diarize.Options(device=self.device, voiceprints=self.store)
+        # "add": the benchmark scores who spoke when, also where no voice is tied to a party
+        # (the default would then withhold the timeline)
+        return self.diarize.Options(device=self.device, voiceprints=self.store, unknown="add")
 
     def prepare(self, item: BenchItem) -> None:
         """A fresh voiceprint store (never the user's own), with every party that has

@@ -7,15 +7,16 @@ from typing import Literal
 
 __all__ = ["Rule", "SpeakerAssignment"]
 
-Rule = Literal["channel", "voiceprint", "last-remaining", "new-party", "dropped"]
+Rule = Literal["channel", "voiceprint", "last-remaining", "new-party", "dropped", "unidentified"]
 
 
 @dataclass(frozen=True)
 class SpeakerAssignment:
     """One voice source (``"ch0"``, ``"ch1"`` or a diarization label) and the party it became.
 
-    ``party_id`` is ``None`` when the speaker was dropped; ``score`` is the voiceprint
-    similarity for the ``"voiceprint"`` rule and ``None`` otherwise.
+    ``party_id`` is ``None`` when the speaker was dropped or left unidentified (no timeline);
+    ``score`` is the voiceprint similarity for the ``"voiceprint"`` rule and ``None``
+    otherwise.
     """
 
     speaker: str

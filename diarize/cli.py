@@ -151,10 +151,18 @@ def format_summary(audio: Path, result: Any) -> str:
     parties = {p.get("partyId"): p for p in result.call.get("parties", [])}
     lines = [f"{audio}: {result.layout.value}, {result.duration_s:.1f} s, mode {result.mode}"]
     for item in result.assignments:
-        target = describe_party(parties[item.party_id]) if item.party_id in parties else "dropped"
+        target = (
+            describe_party(parties[item.party_id])
+            if item.party_id in parties
+            else "not identified"
+            if item.rule == "unidentified"
+            else "dropped"
+        )
         score = "" if item.score is None else f", score {item.score:.2f}"
         lines.append(f"  {item.speaker} -> {target} [{item.rule}{score}]")
-    if result.mode == "timeline":
+    if result.timeline_withheld:
+        lines.append(f"  {result.timeline_withheld}")
+    elif result.mode == "timeline":
         precise = "precise" if result.precise else "not precise (Gong refines boundaries)"
         lines.append(f"  {len(result.segments)} segments, {precise}")
     return "\n".join(lines)

@@ -37,6 +37,7 @@ class Side(str, Enum):
 
 
 class Unknown(str, Enum):
+    safe = "safe"
     add = "add"
     drop = "drop"
 
@@ -102,8 +103,15 @@ _PARAMETERS: list[tuple[str, Any, Any]] = [
     ),
     (
         "unknown",
-        Annotated[Unknown, _option(help="Speakers matching no party: add as new parties or drop.")],
-        Unknown.add,
+        Annotated[
+            Unknown,
+            _option(
+                help="Speakers matching no party. safe: when none can be tied to a party, send "
+                "no speakersTimeline (Gong separates speakers itself), else add; add: new "
+                "parties 'Speaker N'; drop: leave their speech out."
+            ),
+        ],
+        Unknown.safe,
     ),
     (
         "exclusive",

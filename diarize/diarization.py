@@ -8,7 +8,10 @@ recording, or on one channel of it, and maps the anonymous speakers to the call'
 2. **last-remaining**: when exactly one speaker and one party are left, they go together
    (an enrolled party whose print was compared and rejected is not left: its voice is known
    not to be that speaker's);
-3. **new-party** or **dropped**: any other speaker becomes a new party ("Speaker N", fresh
+3. **unidentified**: when rules 1-2 tied no speaker to a party while some party could be any
+   of them, inventing parties would give the call's parties none of its speech; with
+   ``unknown="safe"`` (the default) nothing is mapped and `PartyDiarization.withheld` says why;
+4. **new-party** or **dropped**: any other speaker becomes a new party ("Speaker N", fresh
    ``partyId``), or is left out with ``unknown="drop"``.
 
 Boundaries come from pyannote's frame-level segmentation and are not refined against the
@@ -39,6 +42,7 @@ __all__ = [
     "find_rep_channel",
     "map_speakers",
     "speaker_hints",
+    "unidentified_reason",
 ]
 
 
@@ -57,12 +61,15 @@ class PartyDiarization:
         New parties for speakers that matched none (``unknown="add"``).
     precise
         Whether boundaries are known to be within 100 ms (never, for diarized speech).
+    withheld
+        Why no speaker was mapped (rule 3 of the module docstring), or None.
     """
 
     segments: list[Segment]
     assignments: list[SpeakerAssignment]
     added_parties: list[dict] = field(default_factory=list)
     precise: bool = False
+    withheld: str | None = None
 
 
 def speaker_hints(parties: list[dict], options: Options) -> SpeakerHints:
@@ -173,6 +180,12 @@ def map_speakers(
     if len(left_parties) == 1 and len(left_speakers) == 1:
         label, party_id = left_speakers[0], left_parties[0]["partyId"]
         assigned[label] = SpeakerAssignment(label, party_id, "last-remaining")
+    if not assigned and left_parties and left_speakers and options.unknown == "safe":
+        return PartyDiarization(
+            segments=[],
+            assignments=[SpeakerAssignment(s, None, "unidentified") for s in turns.labels],
+            withheld=unidentified_reason(len(left_speakers), len(left_parties)),
+        )
     added: list[dict] = []
     for label in turns.labels:
         if label in assigned:
@@ -194,6 +207,17 @@ def map_speakers(
         assignments=[assigned[label] for label in turns.labels],
         added_parties=added,
         precise=False,
+    )
+
+
+def unidentified_reason(speakers: int, parties: int) -> str:
+    """One line: why no timeline was made, and what would tie voices to parties."""
+    voices = "the voice" if speakers == 1 else f"none of the {speakers} voices"
+    return (
+        f"no speakersTimeline: {voices} could be tied to a party ({parties} "
+        f"part{'y' if parties == 1 else 'ies'} could be any of them); learn the rep's voice "
+        "from dual-channel calls (--learn-voiceprints) or enroll it ('gong-diarize enroll'), "
+        "or pass --unknown add to add the voices as new parties"
     )
 
 

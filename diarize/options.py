@@ -34,7 +34,11 @@ class Options:
     num_speakers, min_speakers, max_speakers
         Speaker-count hints; by default the call's party count bounds ``max_speakers``.
     unknown
-        ``"add"`` turns speakers that match no party into new parties; ``"drop"`` leaves them out.
+        Speakers that match no party. ``"safe"`` (default): when no speaker of a recording can
+        be tied to a party while some party could be any of them, nothing is invented: the call
+        gets no ``speakersTimeline`` (Gong then separates the speakers itself) and
+        `CallResult.timeline_withheld` says why; otherwise like ``"add"``. ``"add"`` turns
+        them into new parties ("Speaker N"); ``"drop"`` leaves their speech out.
     exclusive
         Emit a non-overlapping timeline (one speaker at a time).
     voiceprints
@@ -54,7 +58,7 @@ class Options:
     num_speakers: int | None = None
     min_speakers: int | None = None
     max_speakers: int | None = None
-    unknown: Literal["add", "drop"] = "add"
+    unknown: Literal["safe", "add", "drop"] = "safe"
     exclusive: bool = False
     voiceprints: Path | None = None
     device: str | None = None

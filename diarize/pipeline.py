@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,9 @@ class CallResult:
     duration_s: float
     mode: str = "timeline"
     details: dict[str, Any] = field(default_factory=dict)
+    timeline_withheld: str | None = None
+    """Why the call got no ``speakersTimeline`` although one was asked for (``unknown="safe"``
+    and no voice could be tied to a party), else None."""
 
     def to_rttm(self, uri: str | None = None) -> str:
         """The timeline as RTTM, one line per segment, speakers named by ``partyId``."""
@@ -65,6 +68,7 @@ class CallResult:
             "segments": len(self.segments),
             "precise": self.precise,
             "assignments": [a.to_dict() for a in self.assignments],
+            **({"timelineWithheld": self.timeline_withheld} if self.timeline_withheld else {}),
             **self.details,
         }
 
@@ -138,13 +142,20 @@ def _finish(
     precise: bool,
     duration_s: float,
     options: Options,
+    withheld: str | None = None,
 ) -> CallResult:
-    """Write the timeline into the call; a timeline supersedes ``mediaChannelId``."""
+    """Write the timeline into the call (none when `withheld` says why not); a timeline
+    supersedes ``mediaChannelId``."""
     segments = sorted(s for s in segments if s.end_s > s.start_s)
     for party in call["parties"]:
         party.pop("mediaChannelId", None)
-    call["speakersTimeline"] = build_timeline(segments, duration_s, precise, options.exclusive)
-    return CallResult(call, layout, segments, assignments, precise, duration_s)
+    if withheld is None:
+        call["speakersTimeline"] = build_timeline(segments, duration_s, precise, options.exclusive)
+    else:
+        call.pop("speakersTimeline", None)
+    return CallResult(
+        call, layout, segments, assignments, precise, duration_s, timeline_withheld=withheld
+    )
 
 
 def _dual_channel(
@@ -176,8 +187,10 @@ def _dual_channel(
     elif len(customers) > 1:
         # the bridge side's own speech only: the rep's voice leaking into it is no new speaker
         speech = [(s.start_s, s.end_s) for s in customer_segments]
+        # the rep is identified by channel, so unidentified bridge voices are added ("safe")
+        bridge_options = replace(options, unknown="add") if options.unknown == "safe" else options
         bridge = _diarize_parties(
-            source, call, customers, options, mapping.customer_channel, speech=speech
+            source, call, customers, bridge_options, mapping.customer_channel, speech=speech
         )
         segments += bridge.segments
         assignments += bridge.assignments
@@ -242,6 +255,7 @@ def _diarized(
         found.precise,
         source.info.duration_s,
         options,
+        found.withheld,
     )
     if channel is not None:
         result.details["speechChannel"] = channel

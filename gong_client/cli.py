@@ -143,7 +143,10 @@ def _enrich(audio: Path, call: dict, show: bool, options: Options) -> dict:
     import diarize
 
     with progress_hook(show) as hook:
-        return diarize.enrich_call(audio, call, options=replace(options, hook=hook))
+        result = diarize.process_call(audio, call, options=replace(options, hook=hook))
+    if result.timeline_withheld:  # the call goes up without one: say why, and what would help
+        typer.echo(f"gong-diarize: {audio}: {result.timeline_withheld}", err=True)
+    return result.call
 
 
 @contextmanager

@@ -143,7 +143,25 @@ def test_mono_recording_is_diarized_and_reported(tmp_path):
     del call["parties"][0]["mediaChannelId"]
     call_path = tmp_path / "call.json"
     call_path.write_text(json.dumps(call))
-    done = run("timeline", str(audio), "--call", str(call_path), "--max-speakers", "2")
+    store = ["--voiceprints", str(tmp_path / "no-prints")]
+    # by default no voice can be tied to a party: no timeline, and one line says why
+    done = run("timeline", str(audio), "--call", str(call_path), *store)
+    assert done.returncode == 0, done.stderr
+    assert "speakersTimeline" not in json.loads(done.stdout)
+    reason = [line for line in done.stderr.splitlines() if "no speakersTimeline" in line]
+    assert len(reason) == 1 and "enroll" in reason[0] and "--unknown add" in reason[0]
+    assert "[unidentified]" in done.stderr
+    done = run(
+        "timeline",
+        str(audio),
+        "--call",
+        str(call_path),
+        "--max-speakers",
+        "2",
+        *store,
+        "--unknown",
+        "add",
+    )
     assert done.returncode == 0, done.stderr
     assert "mono" in done.stderr
     enriched = json.loads(done.stdout)

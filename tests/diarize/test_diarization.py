@@ -105,10 +105,11 @@ def _majority_label(reference, segments, party_id: str) -> str:
 
 def test_sample_is_diarized_under_10_percent_der(diarizer, tmp_path) -> None:
     source = open_audio(sample_audio(), SAMPLE_RATE)
-    options = Options(device="cpu", voiceprints=tmp_path / "empty")
+    options = Options(device="cpu", voiceprints=tmp_path / "empty", unknown="add")
     found = diarize_parties(source, _parties(), options, diarizer=diarizer)
     assert der(sample_reference(), found.segments, Span(0, 30)) < 0.10
     # no voiceprints, two parties, two voices: nothing ties a voice to a party
+    assert found.withheld is None
     assert [a.rule for a in found.assignments] == ["new-party", "new-party"]
     names = [p["name"] for p in found.added_parties]
     assert names == ["Speaker 3", "Speaker 4"]
@@ -116,6 +117,25 @@ def test_sample_is_diarized_under_10_percent_der(diarizer, tmp_path) -> None:
     assert len(ids) == 2 and not ids & {"p-rep", "p-cust"}
     assert found.precise is False
     assert {s.speaker for s in found.segments} == ids
+
+
+def test_by_default_no_parties_are_invented_when_no_voice_is_identified(diarizer, tmp_path):
+    """Two parties, two voices, no voiceprint: either voice could be either party."""
+    source = open_audio(sample_audio(), SAMPLE_RATE)
+    options = Options(device="cpu", voiceprints=tmp_path / "empty")
+    assert options.unknown == "safe"
+    found = diarize_parties(source, _parties(), options, diarizer=diarizer)
+    assert [(a.rule, a.party_id) for a in found.assignments] == [("unidentified", None)] * 2
+    assert found.segments == [] and found.added_parties == []
+    assert "none of the 2 voices" in found.withheld and "enroll" in found.withheld
+    assert "\n" not in found.withheld
+    dropped = diarize_parties(
+        source,
+        _parties(),
+        Options(device="cpu", voiceprints=tmp_path, unknown="drop"),
+        diarizer=diarizer,
+    )
+    assert {a.rule for a in dropped.assignments} == {"dropped"} and dropped.withheld is None
 
 
 def test_voices_are_embedded_only_when_something_compares_them(diarizer) -> None:
@@ -187,6 +207,7 @@ def test_exclusive_timeline_has_no_overlap_and_progress_is_reported(diarizer, tm
     options = Options(
         device="cpu",
         exclusive=True,
+        unknown="add",
         voiceprints=tmp_path,
         hook=lambda step, completed, total: calls.append((step, completed, total)),
     )

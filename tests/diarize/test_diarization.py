@@ -20,16 +20,11 @@ from pyannote.core import Segment as Span
 from pyannote.core import Timeline
 
 from diarize.audio import open_audio
-from diarize.diarization import (
-    diarize_parties,
-    enrolled_prints,
-    find_rep_channel,
-    map_speakers,
-    speaker_hints,
-)
+from diarize.diarization import diarize_parties, find_rep_channel, speaker_hints
 from diarize.diarizer import Diarizer
 from diarize.errors import ChannelLayoutError
 from diarize.options import Options
+from diarize.parties import enrolled_prints, map_speakers
 from diarize.segments import Segment
 from diarize.speakers import (
     SpeakerHints,

@@ -1,4 +1,4 @@
-"""Tying channels to the call's parties.
+"""Tying the channels of a dual-channel recording to the call's parties.
 
 In a dual-channel recording the rep's party sits on the channel its ``mediaChannelId`` names
 (or ``--rep-channel`` overrides) and the other channel belongs to the one remaining party.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install gong-diarize with its test tools into it.
+# Create .venv (if missing) and install gong-diarize with its test tools and the Ray extra
+# (`batch --ray`; its tests start a local Ray) into it.
 # The pip log goes to .venv/setup.log and is shown only if the install fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 log=.venv/setup.log
 if ! { .venv/bin/python -m pip install --upgrade pip \
-        && .venv/bin/python -m pip install -e '.[dev]'; } >"$log" 2>&1; then
+        && .venv/bin/python -m pip install -e '.[dev,ray]'; } >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "setup failed; the whole log is in $log" >&2
     exit 1

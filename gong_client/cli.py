@@ -30,15 +30,10 @@ import typer
 from diarize.cli import EXIT_INTERRUPTED, EXIT_USAGE, cli_errors, fail, progress_hook, register
 from diarize.cli_options import diarization_options
 from diarize.options import Options
-from gong_client._auth import (
-    BasicAuth,
-    BearerAuth,
-    OAuthToken,
-    auth_from_env,
-    read_token_response,
-)
 from gong_client._media import Progress, check_media
-from gong_client.client import GongClient, UploadResult, derive_client_unique_id
+from gong_client.batch import cli as batch_commands
+from gong_client.cli_connection import BaseUrl, OAuthTokenFile, Rate, StateDir, open_client
+from gong_client.client import UploadResult, derive_client_unique_id
 from gong_client.errors import GongError
 
 __all__ = ["app", "main"]
@@ -66,23 +61,13 @@ def _root(
 def upload(
     audio: Annotated[Path, typer.Argument(help="The recording (WAV, MP3, MP4, MKV or FLAC).")],
     call: Annotated[Path, typer.Option("--call", help="The call JSON (body of POST /v2/calls).")],
-    base_url: Annotated[
-        str | None,
-        typer.Option(help="Tenant API URL (else GONG_BASE_URL, OAuth response, api.gong.io)."),
-    ] = None,
-    state_dir: Annotated[
-        Path | None, typer.Option(help="Where the upload journal lives (default: user state dir).")
-    ] = None,
+    base_url: BaseUrl = None,
+    state_dir: StateDir = None,
     no_diarize: Annotated[
         bool, typer.Option("--no-diarize", help="Send the call JSON as it is, without a timeline.")
     ] = False,
-    rate: Annotated[
-        float, typer.Option(min=0.01, help="Requests per second allowed to this client.")
-    ] = 3.0,
-    oauth_token_file: Annotated[
-        Path | None,
-        typer.Option(help="An OAuth token response (JSON): access_token and tenant URL."),
-    ] = None,
+    rate: Rate = 3.0,
+    oauth_token_file: OAuthTokenFile = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     *,
     options: Options,
@@ -105,6 +90,12 @@ def upload(
                 "again to resume",
                 EXIT_INTERRUPTED,
             ) from None
+    if result.already_uploaded and not quiet:
+        typer.echo(
+            f"already uploaded: call {result.call_id} (clientUniqueId "
+            f"{result.client_unique_id}); nothing was sent",
+            err=True,
+        )
     sys.stdout.write(json.dumps(result.to_dict()) + "\n")
 
 
@@ -121,9 +112,7 @@ def _upload(
 ) -> UploadResult:
     from diarize.call import load_call, validate_call
 
-    auth: BasicAuth | BearerAuth | OAuthToken
-    auth = read_token_response(oauth_token_file) if oauth_token_file else auth_from_env()
-    with GongClient(auth, base_url=base_url, rate_per_s=rate, state_dir=state_dir) as client:
+    with open_client(base_url, state_dir, rate, oauth_token_file) as client:
         call = load_call(call_path)
         if not call.get("downloadMediaUrl"):
             check_media(audio)
@@ -267,6 +256,7 @@ def emulator(
 register(app)
 app.command("upload")(upload)
 app.command("emulator")(emulator)
+batch_commands.register(app)
 
 
 def main() -> None:

@@ -135,9 +135,10 @@ def make_executor(settings: WorkSettings, workers: int, ray: str | None = None) 
     try:
         module = importlib.import_module("gong_client.batch.ray_executor")
     except ModuleNotFoundError as exc:
-        missing = exc.name or "ray"
+        if exc.name == "gong_client.batch.ray_executor":
+            raise BatchError("--ray is not available in this version: run without --ray") from None
         raise BatchError(
-            f"--ray is not available ({missing} is not installed): install the Ray extra "
+            f"--ray needs {exc.name or 'ray'}, which is not installed: install the Ray extra "
             "(pip install 'gong-diarize[ray]') or run without --ray"
         ) from None
     return module.RayExecutor(settings, workers=workers, address=ray)

@@ -126,6 +126,7 @@ def run_batch(
     workers = max(1, workers or default_workers())
     cores = default_workers()
     settings = WorkSettings(options=options, rttm=rttm, threads=max(1, cores // workers))
+    pool = executor if executor is not None else make_executor(settings, workers, ray)
     total = count_entries(source)
     manifest = read_manifest(source)
     outputs = Outputs(Path(out))
@@ -144,7 +145,6 @@ def run_batch(
                     raise BatchError(str(exc)) from None
             uploads = Uploads(client, outputs, summary.add)
         driver = _Driver(outputs, summary, settings, uploads, retry_failed)
-        pool = executor if executor is not None else make_executor(settings, workers, ray)
         try:
             with pool:
                 pool.run(driver.jobs(manifest), driver.on_outcome)

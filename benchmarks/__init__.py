@@ -13,4 +13,6 @@ Layout: `data` (real recordings, generated calls and their exact references), `m
 `report`, `plots`.
 """
 
+import models._privacy  # noqa: F401  (first: no dependency may phone home)
+
 __all__: list[str] = []

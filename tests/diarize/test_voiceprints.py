@@ -50,7 +50,7 @@ def test_store_round_trip_by_user_id_and_e_mail(tmp_path) -> None:
     assert store.find({"emailAddress": "REP@example.com"}).party_key == "rep@example.com"
     assert store.find({"userId": "nobody"}) is None
     assert store.find({"userId": "U123"}, model="another-model") is None
-    files = sorted(p.name for p in (tmp_path / "prints").iterdir())
+    files = sorted(p.name for p in (tmp_path / "prints").glob("*.json"))
     assert len(files) == 2 and all("@" not in name for name in files)
 
 
@@ -72,7 +72,7 @@ def test_saving_again_replaces_the_print(tmp_path) -> None:
     store.save(_print("k", _unit(1, 0)))
     store.save(_print("k", _unit(0, 1)))
     assert np.allclose(store.load("k").embedding, _unit(0, 1))
-    assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
+    assert [p.suffix for p in tmp_path.iterdir() if p.name != ".lock"] == [".json"]
 
 
 def test_malformed_store_files_are_config_errors(tmp_path) -> None:
@@ -195,3 +195,136 @@ def test_enroll_command_fails_on_one_line_without_traceback(tmp_path) -> None:
     assert result.exit_code == 1
     assert "rep1.wav" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "s").exists()
+
+
+# --- the store as biometric data: private, shared safely, one file per key and model ---
+
+
+def _learned(key: str, vector: np.ndarray, call: str) -> Voiceprint:
+    return Voiceprint.first_learned(
+        key, vector, narrow_vector=vector, seconds=20.0, band="wideband", call=call
+    )
+
+
+def test_store_is_private_and_prints_never_show_their_vectors(tmp_path) -> None:
+    store = VoiceprintStore(tmp_path / "prints")
+    path = store.save(_learned("rep@example.com", _unit(1, 2, 3), "call-1"))
+    assert (tmp_path / "prints").stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o600
+    print_ = store.load("rep@example.com")
+    assert "0.26" not in repr(print_) and "embedding" not in repr(print_)
+    assert "embedding" not in json.dumps(print_.provenance())
+    assert print_.provenance()["learnedCalls"] == 1
+    assert print_.provenance()["bands"] == {"wideband": 1, "telephone": 0}
+
+
+def test_prints_of_another_model_are_kept_apart(tmp_path) -> None:
+    store = VoiceprintStore(tmp_path)
+    store.save(_print("k", _unit(1, 0), model="other-model-2"))
+    assert store.load("k") is None and store.find({"userId": "k"}) is None
+    store.save(_print("k", _unit(0, 1)))
+    assert np.allclose(store.load("k").embedding, _unit(0, 1))
+    assert np.allclose(store.load("k", "other-model-2").embedding, _unit(1, 0))
+    assert store.forget("k") == 2 and store.prints() == []
+
+
+def test_learning_is_a_running_speech_weighted_aggregate() -> None:
+    first = _learned("k", _unit(1, 0, 0), "c1")
+    second = first.learned(_unit(0, 1, 0), _unit(0, 1, 0), 60.0, "wideband", "c2")
+    assert second.learned_calls == 2 and second.learned_s == 80.0
+    assert np.allclose(second.embedding, _unit(1, 3, 0), atol=1e-6)  # 20 s vs 60 s
+    phone = second.learned(_unit(0, 0, 1), None, 80.0, "telephone", "c3")
+    assert np.allclose(phone.embedding, second.embedding)  # the full band is untouched
+    assert np.allclose(phone.narrowband, _unit(1, 3, np.sqrt(10)), atol=1e-6)  # 80 s each
+    assert phone.bands() == {"wideband": 2, "telephone": 1}
+    assert [h["call"] for h in phone.history] == ["c1", "c2", "c3"]
+    only_phone = Voiceprint.first_learned(
+        "p", _unit(0, 1), narrow_vector=None, seconds=9.0, band="telephone", call="c"
+    )
+    assert np.allclose(only_phone.embedding, _unit(0, 1)) and only_phone.speech_s == 0.0
+
+
+def _add_one(store: VoiceprintStore, call: str):
+    def change(current):
+        if current is None:
+            return _learned("rep", _unit(1, 1), call)
+        return current.learned(_unit(1, 1), _unit(1, 1), 20.0, "wideband", call)
+
+    return store.update("rep", change)
+
+
+def test_threads_updating_one_print_lose_no_update(tmp_path) -> None:
+    import threading
+
+    store = VoiceprintStore(tmp_path)
+    threads = [
+        threading.Thread(target=lambda i=i: [_add_one(store, f"t{i}-{n}") for n in range(5)])
+        for i in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.load("rep").learned_calls == 30
+
+
+_WORKER = """
+import sys
+import numpy as np
+from diarize.voiceprints import Voiceprint, VoiceprintStore
+store = VoiceprintStore(sys.argv[1])
+vector = np.ones(192, dtype=np.float32)
+def change(current):
+    if current is None:
+        return Voiceprint.first_learned("rep@example.com", vector, narrow_vector=vector,
+                                        seconds=10.0, band="wideband", call=sys.argv[2] + "-0")
+    return current.learned(vector, vector, 10.0, "wideband", sys.argv[2])
+for n in range(int(sys.argv[3])):
+    store.update("rep@example.com", change)
+"""
+
+
+def test_processes_learning_at_once_lose_no_update(tmp_path) -> None:
+    """Four processes add 8 calls each to the same print at the same time."""
+    import subprocess
+    import sys
+
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(tmp_path / "store"), f"w{i}", "8"])
+        for i in range(4)
+    ]
+    assert [w.wait(timeout=120) for w in workers] == [0] * 4
+    print_ = VoiceprintStore(tmp_path / "store").load("rep@example.com")
+    assert print_.learned_calls == 32 and print_.learned_s == 320.0
+    assert [p.name for p in (tmp_path / "store").iterdir() if p.name.startswith(".vp.")] == []
+
+
+def test_voiceprints_command_lists_shows_exports_imports_and_forgets(tmp_path) -> None:
+    store = tmp_path / "store"
+    VoiceprintStore(store).save(_learned("Rep@Example.com", _unit(1, 2, 3), "call-9"))
+    VoiceprintStore(store).save(_print("U42", _unit(3, 2, 1)))
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(_app(), ["voiceprints", *args, "--store", str(store)])
+
+    listed = run("list")
+    assert listed.exit_code == 0, listed.output
+    assert "rep@example.com" in listed.output and "learned from 1 call" in listed.output
+    assert "U42" in listed.output
+    shown = run("show", "REP@example.com")
+    assert shown.exit_code == 0 and '"learnedCalls": 1' in shown.output
+    assert "embedding" not in shown.output.lower()
+    exported = tmp_path / "prints.json"
+    assert run("export", str(exported)).exit_code == 0
+    assert exported.stat().st_mode & 0o777 == 0o600
+    assert run("forget", "rep@example.com").exit_code == 0
+    assert VoiceprintStore(store).load("rep@example.com") is None
+    missing = run("forget", "rep@example.com")
+    assert missing.exit_code == 1 and "no voiceprint" in missing.output
+    assert run("import", str(exported)).exit_code == 0
+    back = VoiceprintStore(store).load("rep@example.com")
+    assert back is not None and back.learned_calls == 1
+    exported.write_text('{"voiceprints": [{"partyKey": "x"}]}', encoding="utf-8")
+    bad = run("import", str(exported))
+    assert bad.exit_code == 1 and "voiceprints[0]" in bad.output and "Traceback" not in bad.output

@@ -2,11 +2,22 @@
 # Create .venv (if missing) and install gong-diarize with its test tools and the Ray extra
 # (`batch --ray`; its tests start a local Ray) into it.
 # The pip log goes to .venv/setup.log and is shown only if the install fails.
+# Nothing outside .venv is touched unless --system is given: then (as root, with apt-get) it
+# also installs Debian packages system-wide: espeak-ng and flite (more voices for the
+# benchmark's generated calls) and strace (the privacy test watches native sockets with it).
+# Without them those benchmark calls and that part of the test are skipped, with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+system=0
+for arg in "$@"; do
+    case "$arg" in
+        --system) system=1 ;;
+        *) echo "usage: bash scripts/setup.sh [--system]" >&2; exit 2 ;;
+    esac
+done
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-    echo "creating .venv (first run: about 2 minutes, 6 GB for PyTorch)"
+    echo "creating .venv (first run: about 4 minutes, 6 GB for PyTorch)"
     "$PYTHON" -m venv .venv
 fi
 log=.venv/setup.log
@@ -17,15 +28,22 @@ if ! { .venv/bin/python -m pip install --upgrade pip \
     exit 1
 fi
 echo "installed gong-diarize into .venv"
-# Optional: Debian's espeak-ng and flite give the benchmark's generated calls more voices
-# (benchmarks/ skip those calls without them). Installed only when missing and when this
-# runs as root with apt; never fails the set-up.
-if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v flite >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        if { apt-get update -qq && apt-get install -y -qq espeak-ng flite; } >>"$log" 2>&1; then
-            echo "installed espeak-ng and flite (benchmark voices)"
+missing=()
+for tool in espeak-ng flite strace; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$system" = 0 ]; then
+        echo "optional, not installed: ${missing[*]} (benchmark voices; the privacy test's strace)."
+        echo "  'sudo bash scripts/setup.sh --system' installs them system-wide with apt-get."
+    elif [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "note: --system needs root and apt-get; not installed: ${missing[*]}" >&2
+    else
+        echo "installing system-wide with apt-get (--system): ${missing[*]}"
+        if { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >>"$log" 2>&1; then
+            echo "installed system-wide: ${missing[*]}"
         else
-            echo "note: espeak-ng/flite not installed; benchmarks skip their TTS calls" >&2
+            echo "note: apt-get failed (log in $log); not installed: ${missing[*]}" >&2
         fi
     fi
 fi

@@ -158,7 +158,7 @@ def run(size_mb: int, work_dir: Path) -> dict:
         if client.returncode != 0:
             raise SystemExit(f"the client failed:\n{client.stderr}")
         measured = json.loads(client.stdout.strip().splitlines()[-1])
-        record = httpx.get(f"{url}/emulator/calls/{measured['call_id']}").json()
+        record = httpx.get(f"{url}/emulator/calls/{measured['call_id']}", auth=(KEY, SECRET)).json()
     finally:
         stop.set()
         server.send_signal(signal.SIGINT)

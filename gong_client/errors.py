@@ -136,7 +136,7 @@ class ApiError(GongError):
 
 
 class BadRequestError(ApiError):
-    """400: Gong found the request malformed."""
+    """400 (or 413): Gong found the request malformed, or its body too large."""
 
 
 class AuthError(ApiError):
@@ -181,6 +181,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     403: AuthError,
     404: NotFoundError,
     409: ConflictError,
+    413: BadRequestError,
     429: RateLimited,
 }
 

@@ -4,8 +4,13 @@ Every ``/v2/`` request goes through the same gate, in this order: auth (401, or 
 revoked token), the company-wide limits (429 with ``Retry-After``), the drawn fault (an
 injected 429, a 500 or a dropped connection before processing; a delay), the handler, and
 the drawn fault after processing (a 500 or a drop although the work was done). Everything is
-logged for ``GET /emulator/requests``. The ``/emulator/`` read-back routes need no auth and
+logged for ``GET /emulator/requests``, and counted per second for ``GET /emulator/rate``. The
+``/emulator/`` read-back routes need the same credentials but count against no limit and
 suffer no faults.
+
+Hardening: no route builds a file path from a request value (call ids are looked up, never
+joined); bodies are capped before they are read (``Content-Length`` first, then while
+streaming: 413); a handler that fails unexpectedly answers a logged 500 in Gong's shape.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import base64
 import binascii
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,9 +32,18 @@ from starlette.routing import Route
 
 from gong_client.emulator._calls import add_call, add_media, list_calls
 from gong_client.emulator._context import Context, DroppedResponse, gong_error, new_context
-from gong_client.emulator._state import CompanyLimits, EmulatorConfig, Faults, RequestLog, Store
+from gong_client.emulator._state import (
+    CompanyLimits,
+    EmulatorConfig,
+    Faults,
+    RateRecord,
+    RequestLog,
+    Store,
+)
 
 __all__ = ["Emulator", "create_app"]
+
+logger = logging.getLogger("gong_client.emulator")
 
 
 class Emulator:
@@ -40,6 +55,7 @@ class Emulator:
         self.limits = CompanyLimits(config.limit_per_s, config.daily_limit)
         self.faults = Faults(config)
         self.log = RequestLog()
+        self.rate = RateRecord()
 
     def authorise(self, header: str | None) -> tuple[int, str] | None:
         """Return ``None`` when the header carries accepted credentials, else (status, why)."""
@@ -70,11 +86,17 @@ def _gated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         emulator: Emulator = request.app.state.emulator
         ctx = new_context(request.method, request.url.path)
+        emulator.rate.add("arrived", ctx.received_mono_s, ctx.received_at)
         response = _gate(emulator, request, ctx)
         if response is None:
             if ctx.fault.slow_s:
                 await asyncio.sleep(ctx.fault.slow_s)
-            response = await handler(emulator, request, ctx)
+            try:
+                response = await handler(emulator, request, ctx)
+            except Exception as exc:  # a bug of the emulator: say so, in Gong's shape
+                logger.exception("the emulator failed on %s %s", ctx.method, ctx.path)
+                ctx.notes["internalError"] = type(exc).__name__
+                response = gong_error(ctx, 500, "internal error of the emulator")
             if ctx.fault.after and ctx.fault.kind == "fail":
                 response = gong_error(ctx, 500, "injected failure after the request was processed")
             elif ctx.fault.after and ctx.fault.kind == "drop":
@@ -96,6 +118,7 @@ def _gate(emulator: Emulator, request: Request, ctx: Context) -> Response | None
         return gong_error(
             ctx, 429, "API request limit exceeded", headers={"Retry-After": str(retry_after_s)}
         )
+    emulator.rate.add("admitted", ctx.received_mono_s, ctx.received_at)
     ctx.fault = emulator.faults.draw()
     kind = ctx.fault.kind
     if kind == "throttle":
@@ -135,6 +158,21 @@ def _record(emulator: Emulator, ctx: Context, response: Response) -> None:
 
 # -- read-back endpoints for tests ----------------------------------------------------------
 
+ReadBack = Callable[[Request], Awaitable[Response]]
+
+
+def _authorised(handler: ReadBack) -> ReadBack:
+    """A read-back route: the API's credentials are required, nothing else applies."""
+
+    async def endpoint(request: Request) -> Response:
+        refused = request.app.state.emulator.authorise(request.headers.get("authorization"))
+        if refused is not None:
+            ctx = new_context(request.method, request.url.path)
+            return gong_error(ctx, refused[0], refused[1])
+        return await handler(request)
+
+    return endpoint
+
 
 async def _emulator_calls(request: Request) -> Response:
     store = request.app.state.emulator.store
@@ -150,6 +188,11 @@ async def _emulator_call(request: Request) -> Response:
 
 async def _emulator_requests(request: Request) -> Response:
     return JSONResponse({"requests": request.app.state.emulator.log.items()})
+
+
+async def _emulator_rate(request: Request) -> Response:
+    emulator = request.app.state.emulator
+    return JSONResponse({"limitPerS": emulator.config.limit_per_s, **emulator.rate.summary()})
 
 
 async def _emulator_health(request: Request) -> Response:
@@ -180,10 +223,11 @@ def create_app(config: EmulatorConfig) -> Starlette:
         Route("/v2/calls", _gated(add_call), methods=["POST"]),
         Route("/v2/calls", _gated(list_calls), methods=["GET"]),
         Route("/v2/calls/{call_id}/media", _gated(add_media), methods=["PUT"]),
-        Route("/emulator/calls", _emulator_calls, methods=["GET"]),
-        Route("/emulator/calls/{call_id}", _emulator_call, methods=["GET"]),
-        Route("/emulator/requests", _emulator_requests, methods=["GET"]),
-        Route("/emulator/health", _emulator_health, methods=["GET"]),
+        Route("/emulator/calls", _authorised(_emulator_calls), methods=["GET"]),
+        Route("/emulator/calls/{call_id}", _authorised(_emulator_call), methods=["GET"]),
+        Route("/emulator/requests", _authorised(_emulator_requests), methods=["GET"]),
+        Route("/emulator/rate", _authorised(_emulator_rate), methods=["GET"]),
+        Route("/emulator/health", _authorised(_emulator_health), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.emulator = Emulator(config)

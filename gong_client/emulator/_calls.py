@@ -18,7 +18,13 @@ from starlette.responses import JSONResponse, Response
 
 from gong_client._sniff import sniff_format
 from gong_client.emulator._context import Context, gong_error
-from gong_client.emulator._receive import MediaSink, UploadRejected, boundary_of
+from gong_client.emulator._receive import (
+    MediaSink,
+    UploadRejected,
+    boundary_of,
+    declared_length,
+    read_capped,
+)
 
 if TYPE_CHECKING:
     from gong_client.emulator._app import Emulator
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["add_call", "add_media", "list_calls"]
 
 MAX_JSON_BYTES = 10 * 1024 * 1024
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 async def add_call(emulator: Emulator, request: Request, ctx: Context) -> Response:
@@ -34,12 +41,13 @@ async def add_call(emulator: Emulator, request: Request, ctx: Context) -> Respon
 
     if not request.headers.get("content-type", "").startswith("application/json"):
         return gong_error(ctx, 400, "the body must be application/json")
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BYTES:
-        return gong_error(ctx, 400, "the request body is too large")
+    try:
+        raw = await read_capped(request, MAX_JSON_BYTES)
+    except UploadRejected as exc:
+        return gong_error(ctx, exc.status, str(exc))
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return gong_error(ctx, 400, f"malformed JSON body: {exc}")
     ctx.notes["body"] = body
     problems = problems_in_call(body)
@@ -65,12 +73,9 @@ async def add_media(emulator: Emulator, request: Request, ctx: Context) -> Respo
         return gong_error(ctx, 400, "this call's media comes from its downloadMediaUrl")
     try:
         boundary = boundary_of(request.headers.get("content-type"))
-        declared = int(request.headers.get("content-length") or 0)
-    except (UploadRejected, ValueError) as exc:
-        return gong_error(ctx, 400, str(exc) or "bad Content-Length")
-    if declared > config.max_media_bytes + 64 * 1024:
-        too_big = f"the media file is over the {config.max_media_bytes} byte limit"
-        return gong_error(ctx, 400, too_big)
+        declared_length(request, config.max_media_bytes + MULTIPART_OVERHEAD_BYTES)
+    except UploadRejected as exc:
+        return gong_error(ctx, exc.status, str(exc))
     sink = MediaSink(boundary, store.new_temp_path(), config.max_media_bytes)
     try:
         async for chunk in request.stream():
@@ -82,7 +87,7 @@ async def add_media(emulator: Emulator, request: Request, ctx: Context) -> Respo
             raise UploadRejected(f"unsupported media: {fmt}")
     except UploadRejected as exc:
         sink.discard()
-        return gong_error(ctx, 400, str(exc))
+        return gong_error(ctx, exc.status, str(exc))
     except ClientDisconnect:  # nobody reads this answer; it is logged for the tests
         sink.discard()
         return gong_error(ctx, 400, "the client disconnected during the upload")

@@ -13,14 +13,67 @@ from pathlib import Path
 from typing import BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
 
-__all__ = ["MediaSink", "Received", "UploadRejected", "boundary_of"]
+__all__ = [
+    "MediaSink",
+    "Received",
+    "UploadRejected",
+    "boundary_of",
+    "declared_length",
+    "read_capped",
+]
 
 FIELD_LIMIT_BYTES = 64 * 1024
 
 
+HEADER_LIMIT_BYTES = 8 * 1024
+
+
 class UploadRejected(Exception):
-    """The upload is malformed or too large; the message goes into Gong's ``errors[]``."""
+    """The upload is malformed (400) or too large (413); the message goes into ``errors[]``."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def declared_length(request: Request, limit_bytes: int) -> int | None:
+    """The body's ``Content-Length``, checked against a cap before any of the body is read.
+
+    Raises
+    ------
+    UploadRejected
+        A malformed length (400), or one over `limit_bytes` (413).
+    """
+    text = request.headers.get("content-length")
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise UploadRejected("the Content-Length header is not a number")
+    length = int(text)
+    if length > limit_bytes:
+        raise UploadRejected(f"the request body is over the {limit_bytes} byte limit", 413)
+    return length
+
+
+async def read_capped(request: Request, limit_bytes: int) -> bytes:
+    """Read a whole body of at most `limit_bytes`: refused by its ``Content-Length`` before
+    reading, or as soon as a body without one (chunked) passes the cap.
+
+    Raises
+    ------
+    UploadRejected
+        Too large (413), or a malformed ``Content-Length`` (400).
+    """
+    declared_length(request, limit_bytes)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit_bytes:
+            raise UploadRejected(f"the request body is over the {limit_bytes} byte limit", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -134,11 +187,19 @@ class MediaSink:
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
         self._name += data[start:end]
+        self._check_header()
 
     def _header_value(self, data: bytes, start: int, end: int) -> None:
         self._value += data[start:end]
+        self._check_header()
+
+    def _check_header(self) -> None:
+        if len(self._name) + len(self._value) > HEADER_LIMIT_BYTES:
+            raise UploadRejected("a part header of the multipart body is too long")
 
     def _header_end(self) -> None:
+        if len(self._headers) >= 32:
+            raise UploadRejected("a part of the multipart body has too many headers")
         name = self._name.decode("latin-1").strip().lower()
         self._headers[name] = self._value.decode("latin-1").strip()
         self._name, self._value = b"", b""
@@ -163,7 +224,9 @@ class MediaSink:
             return
         self._size += end - start
         if self._size > self.max_bytes:
-            raise UploadRejected(f"the media file is over the {self.max_bytes} byte (1.5 GB) limit")
+            raise UploadRejected(
+                f"the media file is over the {self.max_bytes} byte (1.5 GB) limit", 413
+            )
         piece = data[start:end]
         self._hash.update(piece)
         assert self._file is not None

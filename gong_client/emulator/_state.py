@@ -24,6 +24,7 @@ __all__ = [
     "EmulatorConfig",
     "Fault",
     "Faults",
+    "RateRecord",
     "RequestLog",
     "Store",
 ]
@@ -167,6 +168,46 @@ class CompanyLimits:
         self._recent.append(now)
         self._today += 1
         return None
+
+
+class RateRecord:
+    """How fast API requests came, as the server saw them, kept for the whole run.
+
+    Two series: every request that ``arrived`` (before auth and limits), and those
+    ``admitted`` under the company-wide limit. For each, the most requests that fell into any
+    one-second window (sliding, on the monotonic clock), and the count per whole second of
+    wall-clock time. Unlike the request log, nothing is dropped, however long the run.
+    """
+
+    SERIES = ("arrived", "admitted")
+
+    def __init__(self, window_s: float = 1.0) -> None:
+        self.window_s = window_s
+        self._recent: dict[str, deque[float]] = {k: deque() for k in self.SERIES}
+        self._max = dict.fromkeys(self.SERIES, 0)
+        self._per_second: dict[str, dict[int, int]] = {k: {} for k in self.SERIES}
+
+    def add(self, series: str, mono_s: float, wall_s: float) -> None:
+        """Count one request of a series, received at these clock readings."""
+        recent = self._recent[series]
+        recent.append(mono_s)
+        while recent[0] <= mono_s - self.window_s:
+            recent.popleft()
+        self._max[series] = max(self._max[series], len(recent))
+        second = int(wall_s)
+        counts = self._per_second[series]
+        counts[second] = counts.get(second, 0) + 1
+
+    def summary(self) -> dict[str, Any]:
+        """``{series: {maxInAnyWindow, total, perSecond: {unix second: count}}}``."""
+        return {
+            series: {
+                "maxInAnyWindow": self._max[series],
+                "total": sum(self._per_second[series].values()),
+                "perSecond": {str(k): v for k, v in sorted(self._per_second[series].items())},
+            }
+            for series in self.SERIES
+        }
 
 
 class RequestLog:

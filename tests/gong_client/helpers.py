@@ -54,14 +54,26 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def read_back(base_url: str, route: str) -> Any:
+    """One of the emulator's ``/emulator/...`` read-backs (they need the API's credentials)."""
+    response = httpx.get(f"{base_url}/emulator/{route}", auth=(KEY, SECRET))
+    response.raise_for_status()
+    return response.json()
+
+
 def stored_calls(base_url: str) -> list[dict]:
     """The emulator's calls, read back over HTTP."""
-    return httpx.get(f"{base_url}/emulator/calls").json()["calls"]
+    return read_back(base_url, "calls")["calls"]
 
 
 def logged_requests(base_url: str) -> list[dict]:
     """The emulator's request log, read back over HTTP."""
-    return httpx.get(f"{base_url}/emulator/requests").json()["requests"]
+    return read_back(base_url, "requests")["requests"]
+
+
+def request_rate(base_url: str) -> dict:
+    """Requests per second as the emulator saw them (``arrived`` and ``admitted``)."""
+    return read_back(base_url, "rate")
 
 
 def max_in_window(times_s: list[float], window_s: float = 1.0) -> int:

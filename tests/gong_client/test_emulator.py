@@ -7,7 +7,14 @@ import pytest
 
 from gong_client.emulator import EmulatorConfig, EmulatorServer
 from gong_client.emulator._state import Faults
-from tests.gong_client.helpers import KEY, SECRET, away_from_utc_midnight, make_call, write_audio
+from tests.gong_client.helpers import (
+    KEY,
+    SECRET,
+    away_from_utc_midnight,
+    make_call,
+    read_back,
+    write_audio,
+)
 
 AUTH = (KEY, SECRET)
 
@@ -154,7 +161,7 @@ def test_calls_survive_a_restart_on_the_same_data_dir(tmp_path) -> None:
     with EmulatorServer(config) as first:
         call_id = _post(first, make_call("keep")).json()["callId"]
     with EmulatorServer(config) as second:
-        assert httpx.get(f"{second.base_url}/emulator/calls/{call_id}").json()["callId"] == call_id
+        assert read_back(second.base_url, f"calls/{call_id}")["callId"] == call_id
         _assert_gong_error(_post(second, make_call("keep")), 409)
 
 
@@ -162,7 +169,7 @@ def test_request_log_records_timing_status_and_faults(start_emulator) -> None:
     server = start_emulator(fail_rate=0.5, seed=11, limit_per_s=20)
     for i in range(6):
         _post(server, make_call(f"log-{i}"))
-    log = httpx.get(f"{server.base_url}/emulator/requests").json()["requests"]
+    log = read_back(server.base_url, "requests")["requests"]
     assert [r["seq"] for r in log] == list(range(1, 7))
     times = [r["receivedMonotonicS"] for r in log]
     assert times == sorted(times)

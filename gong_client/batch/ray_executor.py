@@ -127,6 +127,8 @@ def _resolve(ray: Any, address: str) -> str:
         from ray._private.services import canonicalize_bootstrap_address
 
         found = canonicalize_bootstrap_address("auto")
+    except ConnectionError:
+        found = None
     except Exception:  # noqa: BLE001 (an internal helper: fall back to Ray's own lookup)
         return "auto"
     if not found:

@@ -8,8 +8,10 @@ python -m benchmarks stereo-speed [--hours 1]
 python -m benchmarks mono-long [--hours 4] [--systems ours,pyannote-default]
 python -m benchmarks build --suite quick|full
 ```
-``run`` exits 1 when a system crashed on a file (or could not load), never because of a
-number; the figures are in ``benchmarks/results/<run>/results.json`` and in the report.
+``run`` exits 1 when our own system crashed on a file (or could not load), never because of
+a number nor because a peer crashed or cannot run on this CPU (that peer's files are reported
+"not run: <why>", e.g. "illegal instruction"); the figures are in
+``benchmarks/results/<run>/results.json`` and in the report.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a suite and save its results")
-    run.add_argument("--suite", choices=("quick", "full"), default="quick")
+    run.add_argument("--suite", choices=("quick", "full", "noise"), default="quick")
     run.add_argument("--systems", help="comma-separated subset (default: ours and all peers)")
     run.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     run.add_argument("--seed", type=int, default=0)
@@ -59,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_threads(long)
         long.add_argument("-q", "--quiet", action="store_true")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
-    build.add_argument("--suite", choices=("quick", "full"), default="quick")
+    build.add_argument("--suite", choices=("quick", "full", "noise"), default="quick")
     build.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -105,6 +107,12 @@ def _run(args) -> int:
     print(f"results: {run_dir / 'results.json'}")
     if args.report:
         print(f"report: {write_report()}")
+    not_run: dict[str, str] = {}
+    for row in document["results"]:
+        if row.get("status") == "skipped":
+            not_run.setdefault(row["system"], row.get("error", "not run"))
+    for system, why in not_run.items():
+        print(f"{system}: {why}", file=sys.stderr)
     crashed = [r for r in document["results"] if r.get("status") == "error"]
     for row in crashed:
         print(f"CRASH {row['system']} on {row['item_id']}: {row.get('error')}", file=sys.stderr)

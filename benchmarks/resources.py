@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 __all__ = [
+    "cpu_model",
     "gpu_name",
     "gpu_peak_mb",
     "machine_info",
@@ -74,14 +75,20 @@ def gpu_peak_mb() -> float | None:
     return torch.cuda.max_memory_allocated() / (1024 * 1024)
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name, with "AVX-512" or "no AVX-512" (some peers' code needs it)."""
+    name, flags = platform.processor() or platform.machine(), None
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags") and flags is None:
+                flags = line.split(":", 1)[1].split()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    if flags is None:
+        return name
+    return f"{name}, {'AVX-512' if 'avx512f' in flags else 'no AVX-512'}"
 
 
 def _ram_gib() -> float | None:
@@ -104,7 +111,7 @@ def _usable_cores() -> int:
 def machine_info() -> dict:
     """CPU model, usable cores, RAM, OS, Python and library versions, and the GPU (if any)."""
     info = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": _usable_cores(),
         "ram_gib": _ram_gib(),
         "os": f"{platform.system()} {platform.release()}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_THREADS",
     "RESULTS_DIR",
     "build_items",
+    "exit_reason",
     "resolve_device",
     "run_items",
     "run_suite",
@@ -97,7 +99,7 @@ def _worker(
     bar.update(task, completed=len(items))
     done = {r["item_id"] for r in records if r.get("event") == "item"}
     load = next((r for r in records if r.get("event") == "load"), None)
-    reason = (load or {}).get("error") or f"worker exited with code {process.returncode}"
+    reason = (load or {}).get("error") or exit_reason(process.returncode)
     for item in items:
         if item.item_id not in done:
             records.append(
@@ -109,7 +111,37 @@ def _worker(
                     "error": f"not run: {reason}",
                 }
             )
+    if name not in OURS:
+        records = [_peer_not_run(r) for r in records]
     return records
+
+
+def exit_reason(returncode: int | None) -> str:
+    """Why a worker process ended, in words: a signal is named (SIGILL as what it means)."""
+    if returncode is None or returncode >= 0:
+        return f"worker exited with code {returncode}"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    if -returncode == signal.SIGILL:
+        return (
+            f"illegal instruction ({name}): its code uses an instruction this CPU lacks "
+            f"({resources.cpu_model()})"
+        )
+    return f"worker killed by {name}"
+
+
+def _peer_not_run(record: dict) -> dict:
+    """A peer's failure is the peer's: its file is reported as not run, not as our crash."""
+    if record.get("event") != "item" or record.get("status") != "error":
+        return record
+    error = record.get("error") or "failed"
+    return {
+        **record,
+        "status": "skipped",
+        "error": error if error.startswith("not run: ") else f"not run: {error}",
+    }
 
 
 def _count_items(events: Path) -> int:

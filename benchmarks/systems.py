@@ -91,10 +91,11 @@ PEERS = ("energy", "silero-cluster", "senko", "pyannote-default")
 
 
 def create_system(name: str, device: str = "cpu") -> System:
-    """Instantiate the system registered as ``name`` (not yet loaded)."""
-    if name not in SYSTEMS:
+    """Instantiate the system registered as ``name``, or named ``"module:Class"`` (not yet
+    loaded)."""
+    if name not in SYSTEMS and ":" not in name:
         raise ValueError(f"unknown system {name!r}; known: {', '.join(SYSTEMS)}")
-    module_name, _, class_name = SYSTEMS[name].partition(":")
+    module_name, _, class_name = SYSTEMS.get(name, name).partition(":")
     cls = getattr(import_module(module_name), class_name)
     return cls(device=device)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from benchmarks.data.suites import CALLS
 from benchmarks.peers.energy import energy_regions
 from benchmarks.peers.silero_cluster import cluster_embeddings, windows
 from benchmarks.progress import progress_bar
-from benchmarks.runner import run_items
+from benchmarks.runner import exit_reason, run_items
 from benchmarks.systems import SYSTEMS, create_system
 
 
@@ -88,3 +90,43 @@ def test_progress_is_a_live_bar_on_a_terminal_and_silent_otherwise(monkeypatch, 
     with progress_bar() as bar:
         assert isinstance(bar, Progress)
         bar.update(bar.add_task("files", total=2), advance=2)
+
+
+CRASHING = "tests.benchmarks.crashing_peers"
+
+
+@pytest.fixture
+def crash_items(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    return [build_item(ItemSpec("w-crash", "telephony", CALLS["real2"], 5.0), tmp_path)]
+
+
+@pytest.mark.parametrize(
+    ("peer", "why"),
+    [
+        ("IllegalInstruction", "not run: illegal instruction (SIGILL)"),
+        ("FailsOnFiles", "not run: RuntimeError: cannot read this"),
+    ],
+)
+def test_a_peer_that_crashes_is_not_run_not_our_crash(peer, why, crash_items, tmp_path):
+    name = f"{CRASHING}:{peer}"
+    with progress_bar(quiet=True) as bar:
+        rows, _ = run_items(crash_items, [name], "cpu", tmp_path, bar)
+    assert [r["status"] for r in rows] == ["skipped"]
+    assert rows[0]["error"].startswith(why), rows[0]["error"]
+    assert "AVX-512" in rows[0]["error"] or peer != "IllegalInstruction"  # the CPU is named
+
+
+def test_our_own_crash_stays_a_crash(crash_items, tmp_path, monkeypatch):
+    name = f"{CRASHING}:IllegalInstruction"
+    monkeypatch.setattr("benchmarks.runner.OURS", (name,))
+    with progress_bar(quiet=True) as bar:
+        rows, _ = run_items(crash_items, [name], "cpu", tmp_path, bar)
+    assert [r["status"] for r in rows] == ["error"]
+    assert "illegal instruction" in rows[0]["error"]
+
+
+def test_exit_reason_names_signals():
+    assert exit_reason(-signal.SIGKILL) == "worker killed by SIGKILL"
+    assert exit_reason(3) == "worker exited with code 3"
+    assert exit_reason(-signal.SIGILL).startswith("illegal instruction (SIGILL)")

@@ -155,6 +155,7 @@ class LocalPool:
         """Work on every job of `jobs` and report each outcome (see `Executor.run`)."""
         feed = PriorityFeed(jobs, self.lookahead)
         deaths_in_a_row = 0
+        finished: list[tuple[Job, Outcome]] = []
         try:
             exhausted = False
             while True:
@@ -164,6 +165,11 @@ class LocalPool:
                         exhausted = True
                     else:
                         self._give(self._idle_worker(), job)
+                # outcomes go out once the workers have their next calls: writing and
+                # uploading in the driver never leaves a worker idle
+                for job, outcome in finished:
+                    on_outcome(job, outcome)
+                finished = []
                 busy = [w for w in self._slots if w.job is not None]
                 if not busy and exhausted:
                     return
@@ -173,14 +179,16 @@ class LocalPool:
                     if worker.job is not None and worker.conn in ready:
                         outcome = self._receive(worker)
                         if outcome is not None:
-                            job, worker.job = worker.job, None
+                            finished.append((worker.job, outcome))
+                            worker.job = None
                             worker.done += 1
                             deaths_in_a_row = 0
-                            on_outcome(job, outcome)
                             continue
                     if worker.process.sentinel in ready or not worker.process.is_alive():
                         deaths_in_a_row += 1
-                        self._replace(index, worker, on_outcome, deaths_in_a_row)
+                        lost = self._replace(index, worker, deaths_in_a_row)
+                        if lost is not None:
+                            finished.append(lost)
         except BaseException:
             for worker in self._slots:
                 worker.stop(now=True)
@@ -210,8 +218,9 @@ class LocalPool:
             return None
 
     def _replace(
-        self, index: int, worker: _Worker, on_outcome: OnOutcome, deaths_in_a_row: int
-    ) -> None:
+        self, index: int, worker: _Worker, deaths_in_a_row: int
+    ) -> tuple[Job, Outcome] | None:
+        """Start a fresh worker in a dead one's place; return its lost job's failure."""
         worker.process.join(_STOP_WAIT_S)
         job, worker.job = worker.job, None
         why = worker.death()
@@ -220,7 +229,6 @@ class LocalPool:
             raise BatchError(f"worker processes keep dying ({why.split('(')[-1].rstrip(')')})")
         self._slots[index] = self._start()
         self.replaced += 1
-        if job is not None:
-            on_outcome(
-                job, Outcome.failure(job, why, "worker died", worker=str(worker.process.pid))
-            )
+        if job is None:
+            return None
+        return job, Outcome.failure(job, why, "worker died", worker=str(worker.process.pid))

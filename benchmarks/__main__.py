@@ -7,6 +7,7 @@ python -m benchmarks report [RUN_DIR ...]
 python -m benchmarks stereo-speed [--hours 1]
 python -m benchmarks mono-long [--hours 4] [--systems ours,pyannote-default]
 python -m benchmarks build --suite quick|full
+python -m benchmarks reliability [--quick] [--calls N] [--processes N] [--kills N]
 ```
 ``run`` exits 1 when our own system crashed on a file (or could not load), never because of
 a number nor because a peer crashed or cannot run on this CPU (that peer's files are reported
@@ -60,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
         long.add_argument("--device", default="cpu")
         _add_threads(long)
         long.add_argument("-q", "--quiet", action="store_true")
+    campaign = commands.add_parser(
+        "reliability", help="the upload fault campaign against the emulator, with its figures"
+    )
+    campaign.add_argument("--quick", action="store_true", help="the small form the tests run")
+    for name in ("calls", "processes", "kills", "seed", "limit-per-s"):
+        campaign.add_argument(f"--{name}", type=int)
+    campaign.add_argument("--json", help="also write the figures to this file")
+    campaign.add_argument("-q", "--quiet", action="store_true")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
     build.add_argument("--suite", choices=("quick", "full", "noise"), default="quick")
     build.add_argument("--seed", type=int, default=0)
@@ -165,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args)
     if args.command in ("stereo-speed", "mono-long"):
         return _long_call(args)
+    if args.command == "reliability":
+        from benchmarks.reliability import main as reliability
+
+        return reliability(args)
     return _build(args)
 
 

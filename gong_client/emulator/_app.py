@@ -89,7 +89,7 @@ def _gated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         emulator.rate.add("arrived", ctx.received_mono_s, ctx.received_at)
         response = _gate(emulator, request, ctx)
         if response is None:
-            if ctx.fault.slow_s:
+            if ctx.fault.slow_s and not ctx.fault.slow_after:
                 await asyncio.sleep(ctx.fault.slow_s)
             try:
                 response = await handler(emulator, request, ctx)
@@ -97,6 +97,8 @@ def _gated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 logger.exception("the emulator failed on %s %s", ctx.method, ctx.path)
                 ctx.notes["internalError"] = type(exc).__name__
                 response = gong_error(ctx, 500, "internal error of the emulator")
+            if ctx.fault.slow_s and ctx.fault.slow_after:
+                await asyncio.sleep(ctx.fault.slow_s)
             if ctx.fault.after and ctx.fault.kind == "fail":
                 response = gong_error(ctx, 500, "injected failure after the request was processed")
             elif ctx.fault.after and ctx.fault.kind == "drop":
@@ -122,7 +124,10 @@ def _gate(emulator: Emulator, request: Request, ctx: Context) -> Response | None
     ctx.fault = emulator.faults.draw()
     kind = ctx.fault.kind
     if kind == "throttle":
-        return gong_error(ctx, 429, "API request limit exceeded", headers={"Retry-After": "1"})
+        retry_after = {"Retry-After": str(ctx.fault.retry_after_s)}
+        return gong_error(ctx, 429, "API request limit exceeded", headers=retry_after)
+    if kind == "cut" and not request.url.path.endswith("/media"):
+        return DroppedResponse()
     if kind == "fail" and not ctx.fault.after:
         return gong_error(ctx, 500, "injected failure before the request was processed")
     if kind == "drop" and not ctx.fault.after:
@@ -192,7 +197,13 @@ async def _emulator_requests(request: Request) -> Response:
 
 async def _emulator_rate(request: Request) -> Response:
     emulator = request.app.state.emulator
-    return JSONResponse({"limitPerS": emulator.config.limit_per_s, **emulator.rate.summary()})
+    return JSONResponse(
+        {
+            "limitPerS": emulator.config.limit_per_s,
+            "faultsInjected": dict(emulator.faults.counts),
+            **emulator.rate.summary(),
+        }
+    )
 
 
 async def _emulator_health(request: Request) -> Response:

@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from gong_client._sniff import sniff_format
-from gong_client.emulator._context import Context, gong_error
+from gong_client.emulator._context import Context, DroppedResponse, gong_error
 from gong_client.emulator._receive import (
     MediaSink,
     UploadRejected,
@@ -45,6 +45,8 @@ async def add_call(emulator: Emulator, request: Request, ctx: Context) -> Respon
         raw = await read_capped(request, MAX_JSON_BYTES)
     except UploadRejected as exc:
         return gong_error(ctx, exc.status, str(exc))
+    except ClientDisconnect:  # nobody reads this answer; it is logged for the tests
+        return gong_error(ctx, 400, "the client disconnected before its body arrived")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -77,9 +79,18 @@ async def add_media(emulator: Emulator, request: Request, ctx: Context) -> Respo
     except UploadRejected as exc:
         return gong_error(ctx, exc.status, str(exc))
     sink = MediaSink(boundary, store.new_temp_path(), config.max_media_bytes)
+    cut_at = None
+    if ctx.fault.kind == "cut":
+        cut_at = int(ctx.fault.cut_fraction * int(request.headers.get("content-length") or 0))
     try:
+        read = 0
         async for chunk in request.stream():
             sink.feed(chunk)
+            read += len(chunk)
+            if cut_at is not None and read >= cut_at:
+                sink.discard()
+                ctx.notes["cutAfterBytes"] = read
+                return DroppedResponse()
         received = sink.finish()
         with sink.path.open("rb") as f:
             fmt = sniff_format(f)

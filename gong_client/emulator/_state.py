@@ -11,7 +11,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,12 @@ class EmulatorConfig:
         *was* stored, which is what makes retrying a POST dangerous.
     slow_s, slow_rate
         Delay, in seconds, added to a fraction ``slow_rate`` of API requests.
+    cut_rate
+        Fraction of media uploads whose connection is dropped part-way through the body (a
+        random share of it read first); on other requests, a drop before processing.
+    throttle_burst_s
+        When above 0, an injected 429 starts a burst: every API request for that many seconds
+        is answered 429 with the ``Retry-After`` left in the burst.
     seed
         Seed of the fault draws (``None``: random).
     app_url
@@ -76,17 +82,21 @@ class EmulatorConfig:
     throttle_rate: float = 0.0
     slow_s: float = 0.0
     slow_rate: float = 1.0
+    cut_rate: float = 0.0
+    throttle_burst_s: float = 0.0
     seed: int | None = None
     app_url: str = "https://app.gong.io"
     page_size: int = 100
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
-        rates = (self.fail_rate, self.drop_rate, self.throttle_rate, self.slow_rate)
+        rates = (self.fail_rate, self.drop_rate, self.throttle_rate, self.slow_rate, self.cut_rate)
         if any(not 0.0 <= r <= 1.0 for r in rates):
             raise ValueError("fault rates must lie between 0 and 1")
-        if self.fail_rate + self.drop_rate + self.throttle_rate > 1.0:
-            raise ValueError("fail_rate + drop_rate + throttle_rate must not exceed 1")
+        if self.fail_rate + self.drop_rate + self.throttle_rate + self.cut_rate > 1.0:
+            raise ValueError("fail_rate + drop_rate + throttle_rate + cut_rate must not exceed 1")
+        if self.throttle_burst_s < 0:
+            raise ValueError("throttle_burst_s must be >= 0")
         if min(self.limit_per_s, self.daily_limit, self.max_media_bytes, self.page_size) < 1:
             raise ValueError("limits must be positive")
         if self.slow_s < 0:
@@ -98,37 +108,71 @@ class EmulatorConfig:
             f" key(s), bearer_tokens={len(self.bearer_tokens)}, limit_per_s={self.limit_per_s}, "
             f"daily_limit={self.daily_limit}, fail_rate={self.fail_rate}, "
             f"drop_rate={self.drop_rate}, throttle_rate={self.throttle_rate}, "
-            f"slow_s={self.slow_s}, seed={self.seed})"
+            f"slow_s={self.slow_s}, cut_rate={self.cut_rate}, "
+            f"throttle_burst_s={self.throttle_burst_s}, seed={self.seed})"
         )
 
 
 @dataclass(frozen=True)
 class Fault:
-    """What to do to one request: ``kind`` in {None, "fail", "drop", "throttle"}."""
+    """What to do to one request: ``kind`` in {None, "fail", "drop", "throttle", "cut"}.
+
+    ``cut_fraction`` is the share of a media body read before a "cut" drops the connection;
+    ``retry_after_s`` is the ``Retry-After`` of a "throttle". A delay of ``slow_s`` comes
+    before the request is processed, or after it when ``slow_after`` (the work is then done
+    although a client that timed out never hears of it).
+    """
 
     kind: str | None = None
     after: bool = False
     slow_s: float = 0.0
+    cut_fraction: float = 0.0
+    retry_after_s: int = 1
+    slow_after: bool = False
 
 
 class Faults:
     """Seeded fault draws, one per API request."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(
+        self, config: EmulatorConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._config = config
         self._rng = random.Random(config.seed)
+        self._clock = clock
+        self._burst_until = -math.inf
+        self.counts: dict[str, int] = {}
+        """How many of each kind were injected (a burst's 429s counted one by one)."""
 
     def draw(self) -> Fault:
         """Draw the fault of the next request."""
+        fault = self._draw()
+        if fault.slow_s:
+            fault = replace(fault, slow_after=self._rng.random() < 0.5)
+        for kind in (fault.kind, "slow" if fault.slow_s else None):
+            if kind is not None:
+                self.counts[kind] = self.counts.get(kind, 0) + 1
+        return fault
+
+    def _draw(self) -> Fault:
         c = self._config
         pick, after, slow = self._rng.random(), self._rng.random() < 0.5, self._rng.random()
         slow_s = c.slow_s if c.slow_s > 0 and slow < c.slow_rate else 0.0
+        now = self._clock()
+        if now < self._burst_until:
+            return Fault("throttle", False, 0.0, retry_after_s=math.ceil(self._burst_until - now))
         for kind, rate in (("fail", c.fail_rate), ("drop", c.drop_rate)):
             if pick < rate:
                 return Fault(kind, after, slow_s)
             pick -= rate
         if pick < c.throttle_rate:
+            if c.throttle_burst_s > 0:
+                self._burst_until = now + c.throttle_burst_s
+                return Fault("throttle", False, 0.0, retry_after_s=math.ceil(c.throttle_burst_s))
             return Fault("throttle", False, slow_s)
+        pick -= c.throttle_rate
+        if pick < c.cut_rate:
+            return Fault("cut", False, slow_s, cut_fraction=self._rng.random())
         return Fault(None, False, slow_s)
 
 

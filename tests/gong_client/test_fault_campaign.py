@@ -2,7 +2,9 @@
 
 Afterwards every call must be in the emulator exactly once with its complete media, the
 request rate seen by the server must never have exceeded its limit, and running the whole
-batch again must send nothing.
+batch again must send nothing. The campaign with every kind of fault, several processes
+sharing one journal and processes killed with SIGKILL is `benchmarks.reliability`: its quick
+form runs here, its full form is ``python -m benchmarks reliability``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
+from benchmarks.reliability import CampaignSettings, format_result, run_campaign
 from gong_client import RateLimiter, RetryPolicy
 from tests.gong_client.helpers import (
     KEY,
@@ -150,3 +155,56 @@ def test_fault_campaign_at_gongs_default_limit_with_a_killed_process(
     results.append(client.upload_call(killed_audio, make_call("campaign-killed")))
     assert results[-1].already_uploaded
     _check(server, jobs, results, 3, since_s=campaign_start_s)
+
+
+def _assert_campaign(settings: CampaignSettings, work: Path) -> None:
+    result = run_campaign(settings, work)
+    assert not result.problems, format_result(result)
+    assert result.calls == settings.calls
+    assert (result.calls_lost, result.duplicates, result.media_mismatches) == (0, 0, 0)
+    assert result.journal_disagreements == 0 and result.requests_on_rerun == 0
+    assert result.max_admitted_per_s <= settings.limit_per_s
+    assert result.kills == settings.kills
+    for kind in ("fail", "drop", "cut", "throttle", "slow"):
+        assert result.faults_injected.get(kind, 0) > 0, (kind, result.faults_injected)
+
+
+@pytest.mark.timeout(300)
+def test_campaign_with_processes_kills_cut_uploads_bursts_and_timeouts(tmp_path: Path) -> None:
+    _assert_campaign(CampaignSettings.quick(seed=3), tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_campaign_full(tmp_path: Path) -> None:
+    _assert_campaign(CampaignSettings(), tmp_path)
+
+
+def test_an_injected_429_starts_a_burst_with_retry_after(start_emulator) -> None:
+    server = start_emulator(throttle_rate=1.0, throttle_burst_s=3.0, limit_per_s=50, seed=1)
+    answers = [
+        httpx.post(f"{server.base_url}/v2/calls", json=make_call(f"b-{i}"), auth=(KEY, SECRET))
+        for i in range(5)
+    ]
+    assert [a.status_code for a in answers] == [429] * 5
+    waits = [int(a.headers["Retry-After"]) for a in answers]
+    assert waits[0] == 3 and all(1 <= w <= 3 for w in waits)
+    assert server.emulator.store.all() == []
+
+
+def test_a_cut_drops_the_connection_part_way_through_the_media(
+    start_emulator, make_client, tmp_path: Path
+) -> None:
+    from gong_client.errors import TransportError
+
+    server = start_emulator(limit_per_s=50, seed=5)
+    client = make_client(server, retry=RetryPolicy(max_attempts=1))
+    call_id = client.add_call(make_call("cut-1"))
+    server.emulator.faults._config = replace(server.config, cut_rate=1.0)
+    audio = write_audio(tmp_path / "long.wav", seconds=60, sample_rate=16000)  # ~2 MB
+    with pytest.raises(TransportError):
+        client.add_call_media(call_id, audio)
+    assert server.emulator.store.get(call_id)["media"] is None
+    cut = [r for r in logged_requests(server.base_url) if r["fault"] == "cut"]
+    assert cut and 0 <= cut[0]["cutAfterBytes"] <= audio.stat().st_size + 4096
+    assert list((server.config.data_dir / "tmp").iterdir()) == []

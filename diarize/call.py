@@ -1,12 +1,9 @@
 """The call metadata (the JSON body of Gong's ``POST /v2/calls``): loading and validation.
 
-The rules come from Gong's ``NewCallAddingRequest`` schema and its prose (required fields,
-enums, lengths, ISO-8601 times with an offset, ``mediaChannelId`` in {0, 1}, the language
-list, one party for ``primaryUser``, ``partyId`` references in ``speakersTimeline``). Where the
-contract is silent the checks follow what a careful user expects: a contradictory channel
-assignment, an impossible date or an end before its start is a problem too. Every problem is
-collected with its JSON path (``$.parties[1].mediaChannelId``); unknown keys are allowed, as
-the schema does not forbid them.
+The rules are Gong's contract, defined once on the API side (`gong_client.contract`): every
+problem is collected with its JSON path (``$.parties[1].mediaChannelId``). This module reads
+the file and raises `CallValidationError`, so that the audio side checks a call before any
+audio is read.
 """
 
 from __future__ import annotations
@@ -16,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from diarize._call_checks import (
+from diarize.errors import CallValidationError, Problem
+from gong_client.contract import (
     CALL_OBJECT_TYPES,
     CONTEXT_SYSTEMS,
     DIRECTIONS,
@@ -25,7 +23,6 @@ from diarize._call_checks import (
     check_call,
     kind,
 )
-from diarize.errors import CallValidationError, Problem
 
 __all__ = [
     "CALL_OBJECT_TYPES",

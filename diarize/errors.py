@@ -16,8 +16,9 @@ Misuse of the API (a wrong type, an impossible argument) raises `ValueError` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from gong_client.contract import Problem, describe_problems
 
 __all__ = [
     "AudioLoadError",
@@ -34,25 +35,6 @@ __all__ = [
 
 class DiarizeError(Exception):
     """Root of the errors raised by `diarize`; its message is one line meant for a user."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One contract violation in a call JSON: where it is (a JSON path) and what is wrong."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-def describe_problems(problems: list, source: str | None = None, shown: int = 5) -> str:
-    """One line for a list of call problems: ``source: invalid call metadata: p1; p2 ...``."""
-    where = f"{source}: " if source else ""
-    listed = "; ".join(str(p) for p in problems[:shown])
-    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
-    return f"{where}invalid call metadata: {listed}{more}"
 
 
 class CallValidationError(DiarizeError):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from diarize.errors import describe_problems
+from gong_client.contract import describe_problems
 
 __all__ = [
     "ApiError",

@@ -114,13 +114,20 @@ def article(noun: str) -> str:
 
 
 def not_allowed(value: str, allowed: frozenset[str]) -> str:
+    """Why `value` is not in the enum `allowed`: the allowed values (all of a short enum; of a
+    long one, those of the same language), and the likely intended one."""
     near = [a for a in allowed if a.lower() == value.lower().replace("_", "-")]
-    if near:
-        return f"must be one of the listed values, got {show(value)} (did you mean {near[0]!r}?)"
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
     if len(allowed) <= 8:
         listed = ", ".join(repr(a) for a in sorted(allowed))
-        return f"must be one of {listed}; got {show(value)}"
-    return f"is not one of the {len(allowed)} accepted values (e.g. 'en-US'), got {show(value)}"
+        return f"must be one of {listed}; got {show(value)}{hint}"
+    prefix = value.replace("_", "-").split("-")[0].lower()
+    same = sorted(a for a in allowed if a.split("-")[0].lower() == prefix)
+    listed = ", ".join(repr(a) for a in same) if same else "'en-US', 'de-DE', 'fr-FR', ..."
+    return (
+        f"is not one of the {len(allowed)} accepted values ({listed}; all are in the"
+        f" Gong API's list of language codes), got {show(value)}{hint}"
+    )
 
 
 def parse_time(text: str) -> tuple[datetime | None, str | None]:

@@ -112,13 +112,16 @@ def _upload(
 ) -> UploadResult:
     from diarize.call import load_call, validate_call
 
+    # The call JSON is checked first, before the credentials and the audio; a missing
+    # clientUniqueId is derived from the recording later, so a stand-in is checked now.
+    call = load_call(call_path)
+    probe = call if call.get("clientUniqueId") else {**call, "clientUniqueId": "derived"}
+    validate_call(probe, source=str(call_path), require_timeline_party_ids=False)
     with open_client(base_url, state_dir, rate, oauth_token_file) as client:
-        call = load_call(call_path)
         if not call.get("downloadMediaUrl"):
             check_media(audio)
         if not call.get("clientUniqueId"):
             call["clientUniqueId"] = derive_client_unique_id(audio, call)
-        validate_call(call, source=str(call_path), require_timeline_party_ids=False)
         done = client.finished_upload(call["clientUniqueId"])
         if done is not None:
             return done

@@ -80,7 +80,7 @@ def test_a_batch_with_faults_uploads_every_good_call_once(
 
     # every good call in Gong exactly once, with its exact recording and a timeline
     stored = server.emulator.store.all()
-    assert Counter(c["clientUniqueId"] for c in stored) == Counter(good)
+    assert Counter(c["clientUniqueId"] for c in stored) == Counter(list(good))
     for record in stored:
         audio = good[record["clientUniqueId"]]
         assert record["media"] is not None and record["media"]["sha256"] == sha256_of(audio)

@@ -31,9 +31,11 @@ second, and one call per actor call keeps a dead actor's cost to exactly its cal
   needs gong-diarize installed (same version) in the Python environment Ray runs.
 
 Privacy: recordings are private. ``--ray local`` starts Ray with usage statistics off
-(``RAY_USAGE_STATS_ENABLED=0``, set before Ray starts), without its dashboard, and with Ray's
-default token authentication for local clusters; nothing leaves the machine. A cluster runs
-with its own settings: start it with ``ray start --head --disable-usage-stats``.
+(``RAY_USAGE_STATS_ENABLED=0``, set before Ray starts), without its dashboard, with token
+authentication whose token lives only in this process's environment (Ray would write one under
+``~/.ray``), and with its logs and sockets in an owner-only temporary folder that is removed
+at the end (not ``/tmp/ray``); nothing leaves the machine. A cluster runs with its own
+settings: start it with ``ray start --head --disable-usage-stats``.
 
 When Ray is already initialised in this process (a user's own pipeline, or a test), the
 executor uses that session and leaves it running; otherwise it starts (or joins) one and shuts
@@ -47,7 +49,10 @@ import dataclasses
 import logging
 import os
 import re
+import secrets
+import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,7 +63,7 @@ from gong_client.batch.executor import OnOutcome, PriorityFeed
 from gong_client.batch.jobs import Job, Outcome, WorkSettings
 from gong_client.batch.work import TEST_KILL_ENV
 
-__all__ = ["RayExecutor", "connect"]
+__all__ = ["RayExecutor", "connect", "shutdown"]
 
 INSTALL_HINT = "pip install '.[ray]' (or 'gong-diarize[ray]')"
 _LOCAL_OBJECT_STORE_BYTES = 512 * 2**20  # jobs and outcomes are small; recordings go by path
@@ -67,6 +72,7 @@ _WAIT_S = 1.0  # ray.wait in slices, so that Ctrl-C is seen at once
 _DEFAULT_PORT = 6379
 # Environment the actors need from the driver (a cluster's workers do not inherit it).
 _FORWARDED_ENV = ("PYANNOTE_METRICS_ENABLED", "HF_HUB_OFFLINE", TEST_KILL_ENV)
+_local_temp_dirs: list[str] = []  # of the local instances this process started
 
 
 def _import_ray() -> Any:
@@ -95,20 +101,27 @@ def connect(address: str = "local", *, num_cpus: int | None = None) -> bool:
         Ray is not installed, no cluster is found, or its address cannot be reached.
     """
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # read when Ray starts
-    ray = _import_ray()
-    if ray.is_initialized():
+    imported_before = sys.modules.get("ray") is not None
+    if imported_before and sys.modules["ray"].is_initialized():
         return False
+    if address == "local":
+        _private_token(refresh=imported_before)  # before Ray is imported, where it can be
+    ray = _import_ray()
     quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
     if address == "local":
+        temp_dir = tempfile.mkdtemp(prefix="gong-ray-")  # owner-only; removed by `shutdown`
         try:
             ray.init(
                 address="local",
                 num_cpus=num_cpus,
                 object_store_memory=_LOCAL_OBJECT_STORE_BYTES,
+                _temp_dir=temp_dir,
                 **quiet,
             )
         except Exception as exc:  # Ray's start-up errors have no common base class
+            shutil.rmtree(temp_dir, ignore_errors=True)
             raise BatchError(f"--ray local: cannot start Ray ({_one_line(exc)})") from None
+        _local_temp_dirs.append(temp_dir)
         return True
     target = _resolve(ray, address)
     _probe(address, target)
@@ -117,6 +130,35 @@ def connect(address: str = "local", *, num_cpus: int | None = None) -> bool:
     except Exception as exc:  # noqa: BLE001 (as above)
         raise BatchError(f"--ray {address}: cannot join the cluster ({_one_line(exc)})") from None
     return True
+
+
+def shutdown() -> None:
+    """Shut Ray down in this process, and remove a local instance's files (logs, sockets)."""
+    ray = _import_ray()
+    if ray.is_initialized():
+        ray.shutdown()
+    while _local_temp_dirs:
+        shutil.rmtree(_local_temp_dirs.pop(), ignore_errors=True)
+
+
+def _private_token(refresh: bool) -> None:
+    """Token authentication for a local instance, with a token that lives in this process's
+    environment only (Ray would otherwise write one under ``~/.ray``).
+
+    Ray reads the mode when it is imported; `refresh` makes an earlier import see it (as
+    Ray's own start-up does when it turns token authentication on by default).
+    """
+    if "RAY_AUTH_MODE" not in os.environ:
+        os.environ["RAY_AUTH_MODE"] = "token"
+    if os.environ["RAY_AUTH_MODE"] == "token" and not (
+        os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+    ):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    if refresh:
+        with contextlib.suppress(Exception):  # an internal call; Ray then keeps its default
+            from ray._raylet import Config
+
+            Config.initialize("")
 
 
 def _resolve(ray: Any, address: str) -> str:
@@ -282,8 +324,8 @@ class RayExecutor:
         if self._ray is not None:
             for slot in slots:
                 self._kill(slot)
-            if self._owns_session and self._ray.is_initialized():
-                self._ray.shutdown()
+            if self._owns_session:
+                shutdown()
         self._owns_session = False
 
     def _open(self) -> None:

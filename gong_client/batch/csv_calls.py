@@ -148,8 +148,11 @@ def normalise_header(header: Sequence[str]) -> dict[str, int]:
 
 
 def _time(field: str, text: str) -> str:
+    # Python 3.10's fromisoformat takes neither "Z" nor "+0000": spell them as "+00:00"
+    iso = re.sub(r"[Zz]$", "+00:00", text.replace(" ", "T", 1) if "T" not in text else text)
+    iso = re.sub(r"([+-])(\d\d)(\d\d)$", r"\1\2:\3", iso)
     try:
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+        moment = datetime.fromisoformat(iso)
     except ValueError:
         raise CsvRowError(
             field, f"{text!r} is not an ISO 8601 time (e.g. 2024-05-14T15:32:00-07:00)"

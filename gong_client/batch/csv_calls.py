@@ -208,6 +208,8 @@ def call_from_row(columns: dict[str, int], values: Sequence[str]) -> tuple[str, 
         if not cell.get(name):
             raise CsvRowError(name, "empty (required)")
     call: dict[str, Any] = {}
+    if cell.get("client_unique_id"):
+        call["clientUniqueId"] = cell["client_unique_id"]
     for name, key in _TIMES.items():
         if cell.get(name):
             call[key] = _time(name, cell[name])

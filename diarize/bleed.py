@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sp_fft
 
 __all__ = ["BleedParams", "frame_coherence", "frame_levels_db"]
@@ -77,24 +78,23 @@ def frame_coherence(
     if len(frame_starts) == 0:
         return np.zeros(0)
     span = frame_samples + max_delay
-    fft_size = 1 << int(np.ceil(np.log2(frame_samples + span)))
-    offsets = np.arange(frame_samples)
+    # Shifts 0..max_delay reach source samples up to span - 1 only, so a circular correlation
+    # over span samples (zero-padded) never wraps around.
+    fft_size = 1 << int(np.ceil(np.log2(span)))
     # shape: (num_frames, frame_samples)
-    a = target[frame_starts[:, None] + offsets]
+    a = sliding_window_view(target, frame_samples)[frame_starts]
     # shape: (num_frames, span): source from `max_delay` samples before the frame to its end
-    b = source[frame_starts[:, None] - max_delay + np.arange(span)]
+    b = sliding_window_view(source, span)[frame_starts - max_delay]
     # single-precision FFTs: twice as fast, and ample for a correlation that is thresholded
     spectrum = np.conj(sp_fft.rfft(a, fft_size)) * sp_fft.rfft(b, fft_size)
     # shape: (num_frames, max_delay + 1): correlation at shift m = max_delay - delay
     correlation = sp_fft.irfft(spectrum, fft_size)[:, : max_delay + 1]
-    energy_a = np.sum(a.astype(np.float64) ** 2, axis=1)
-    cumulative = np.concatenate(
-        [np.zeros((len(b), 1)), np.cumsum(b.astype(np.float64) ** 2, axis=1)], axis=1
-    )
-    # energy of the source window aligned with the target at each shift
-    energy_b = (
-        cumulative[:, frame_samples : frame_samples + max_delay + 1]
-        - cumulative[:, : max_delay + 1]
-    )
+    energy_a = np.sum(np.square(a, dtype=np.float64), axis=1)
+    # energy of the source window aligned with the target at each shift m:
+    # b[m : m + frame_samples], updated sample by sample from the window at m = 0
+    squares = np.square(b, dtype=np.float64)
+    first = np.sum(squares[:, :frame_samples], axis=1, keepdims=True)
+    steps = squares[:, frame_samples:span] - squares[:, :max_delay]
+    energy_b = np.concatenate([first, first + np.cumsum(steps, axis=1)], axis=1)
     normalised = np.abs(correlation) / np.sqrt(energy_a[:, None] * energy_b + _EPS)
     return normalised.max(axis=1)

@@ -1,8 +1,8 @@
 """The stereo pass: speech per channel, leaks removed, and the channel layout, in one read.
 
 The recording is streamed in blocks at 16 kHz. For each block both channels go through Silero
-VAD (on two threads: ONNX Runtime releases the GIL), frames that are only the other side's
-leaked voice are cleared (`diarize.bleed`), and layout evidence is gathered
+VAD together (one LSTM step per frame for both, on a worker thread), frames that are only the
+other side's leaked voice are cleared (`diarize.bleed`), and layout evidence is gathered
 (`diarize.channels`). Nothing but per-frame numbers is kept, so memory does not grow with
 the length of the call.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,21 +88,19 @@ class _ChunkAnalyzer:
         self.leak_flags: list[np.ndarray] = []  # shape of each: (2, chunk_frames)
         self.evidence = LayoutEvidence()
         self.leaked = np.zeros(2, dtype=np.int64)
-        self.pool = ThreadPoolExecutor(max_workers=2)
-        self._in_flight: tuple[np.ndarray, list] | None = None
+        self.vad = vad
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self._in_flight: tuple[np.ndarray, Future] | None = None
 
     def process(self, chunk: np.ndarray) -> None:
         """Analyse whole frames; chunk shape: (2, num_frames * FRAME_SAMPLES).
 
-        The VAD of this chunk runs on the pool's two threads while this thread analyses the
+        The VAD of this chunk runs on the pool's thread while this thread analyses the
         previous chunk, whose speech probabilities are ready by then.
         """
         previous = self._in_flight
         previous_probs = self._wait(previous)
-        self._in_flight = (
-            chunk,
-            [self.pool.submit(self.streams[ch].process, chunk[ch]) for ch in (0, 1)],
-        )
+        self._in_flight = (chunk, self.pool.submit(self.vad.process, self.streams, list(chunk)))
         if previous is not None:
             self._analyse(previous[0], previous_probs)
 
@@ -116,7 +114,7 @@ class _ChunkAnalyzer:
     @staticmethod
     def _wait(in_flight: tuple | None) -> np.ndarray | None:
         # shape: (2, num_frames)
-        return None if in_flight is None else np.stack([f.result() for f in in_flight[1]])
+        return None if in_flight is None else np.stack(in_flight[1].result())
 
     def _analyse(self, chunk: np.ndarray, probs: np.ndarray) -> None:
         num_frames = chunk.shape[1] // FRAME_SAMPLES

@@ -42,7 +42,9 @@ __all__ = [
     "export_pipeline_dir",
     "load_pipeline",
     "load_pretrained_pipeline",
+    "TRUSTED_CODE",
     "save_checkpoint",
+    "untrusted_code",
 ]
 
 
@@ -204,8 +206,63 @@ def build_offline_pipeline(
     return pipeline.to(resolve_device(device))
 
 
+TRUSTED_CODE = ("pyannote.audio.", "models.", "diarize.")
+"""Where the classes a pipeline's ``config.yaml`` names may come from without --trust-pipeline
+(a name without a module is pyannote's own block)."""
+
+
+def untrusted_code(config: Any) -> list[str]:
+    """The classes a pipeline's parsed ``config.yaml`` would import from outside pyannote.audio
+    and this project: its ``pipeline.name`` and its ``preprocessors[*].name``."""
+    if not isinstance(config, dict):
+        return []
+    pipeline = config.get("pipeline")
+    names = [pipeline.get("name") if isinstance(pipeline, dict) else None]
+    preprocessors = config.get("preprocessors")
+    if isinstance(preprocessors, dict):
+        names += [p.get("name") for p in preprocessors.values() if isinstance(p, dict)]
+    return [
+        str(name)
+        for name in names
+        if name is not None
+        and (not isinstance(name, str) or ("." in name and not name.startswith(TRUSTED_CODE)))
+    ]
+
+
+def _check_trusted(spec: str | Path, config_file: Path | None, token: str | None) -> None:
+    """Refuse a pipeline whose config.yaml names code from elsewhere (pyannote imports and
+    calls the class it names)."""
+    if config_file is None:  # a hub id: fetch its config.yaml alone first
+        from huggingface_hub import hf_hub_download
+
+        try:
+            with hub_access():
+                config_file = Path(
+                    hf_hub_download(str(spec), AssetFileName.PIPELINE.value, token=token or None)
+                )
+        except Exception as exc:  # hub and network errors of every kind
+            raise ModelLoadError(f"{spec}: cannot load pipeline ({_scrub(exc, token)})") from None
+    try:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ModelLoadError(
+            f"{config_file}: cannot read the pipeline configuration ({exc})"
+        ) from None
+    foreign = untrusted_code(config)
+    if foreign:
+        raise ModelLoadError(
+            f"{spec}: its {AssetFileName.PIPELINE.value} names code outside pyannote.audio and "
+            f"gong-diarize ({', '.join(foreign)}), which loading would run; pass "
+            "--trust-pipeline if you trust it"
+        )
+
+
 def load_pretrained_pipeline(
-    spec: str | Path, *, token: str | None = None, device: str | torch.device | None = None
+    spec: str | Path,
+    *,
+    token: str | None = None,
+    device: str | torch.device | None = None,
+    trust: bool = False,
 ) -> Pipeline:
     """A pyannote pipeline from a local directory (or its ``config.yaml``) or a Hugging Face id.
 
@@ -219,15 +276,21 @@ def load_pretrained_pipeline(
         Hugging Face token; never logged nor put in an error message.
     device
         ``None`` runs on CUDA when available.
+    trust
+        Load it even when its ``config.yaml`` names classes outside pyannote.audio and this
+        project (pyannote imports and calls them: configuration that becomes code).
 
     Raises
     ------
     ModelLoadError
-        When the pipeline cannot be found or built.
+        When the pipeline cannot be found or built, or names untrusted code.
     """
     local = Path(spec).expanduser()
     if local.is_dir() and not (local / AssetFileName.PIPELINE.value).is_file():
         raise ModelLoadError(f"{spec}: directory has no {AssetFileName.PIPELINE.value}")
+    if not trust:
+        config_file = local / AssetFileName.PIPELINE.value if local.is_dir() else local
+        _check_trusted(spec, config_file if local.exists() else None, token)
     checkpoint = str(local) if local.exists() else str(spec)
     try:
         with nullcontext() if local.exists() else hub_access():
@@ -248,11 +311,12 @@ def load_pipeline(
     token: str | None = None,
     device: str | torch.device | None = None,
     config: DiarizationConfig | str | Path | None = None,
+    trust: bool = False,
 ) -> Pipeline:
     """`build_offline_pipeline` when `spec` is None, else `load_pretrained_pipeline`."""
     if spec is None:
         return build_offline_pipeline(config, device=device)
-    return load_pretrained_pipeline(spec, token=token, device=device)
+    return load_pretrained_pipeline(spec, token=token, device=device, trust=trust)
 
 
 def save_checkpoint(model: Model, path: str | Path) -> Path:

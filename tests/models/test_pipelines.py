@@ -26,6 +26,7 @@ from models.pipelines import (
     load_pipeline,
     load_pretrained_pipeline,
     save_checkpoint,
+    untrusted_code,
 )
 from tests.models.voices import sample_audio
 
@@ -157,6 +158,7 @@ def test_hub_failure_never_shows_the_token(monkeypatch) -> None:
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr("models._privacy._defaulted", set())  # offline as if the user said so
     secret = "hf_DoNotPrintThisToken123"
     with pytest.raises(ModelLoadError) as caught:
         load_pretrained_pipeline("someone/not-a-pipeline", token=secret)
@@ -169,3 +171,47 @@ def test_plda_is_only_required_by_vbx() -> None:
         UnusedPLDA()(np.zeros((1, EMBEDDING_DIM)))
     with pytest.raises(ModelLoadError, match="VBxClustering needs a PLDA"):
         OfflineSpeakerDiarization(clustering="VBxClustering")
+
+
+_FOREIGN = """
+from pathlib import Path
+Path(__file__).with_name("ran.txt").write_text("imported")
+
+
+class Boom:
+    def __init__(self, **params):
+        raise RuntimeError("a pipeline of its own")
+"""
+
+
+def _foreign_pipeline(tmp_path, monkeypatch):
+    (tmp_path / "foreign_pipeline.py").write_text(_FOREIGN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    config = {"pipeline": {"name": "foreign_pipeline.Boom", "params": {}}}
+    (clone / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return clone
+
+
+def test_a_pipeline_naming_foreign_code_is_refused_unless_trusted(tmp_path, monkeypatch) -> None:
+    clone = _foreign_pipeline(tmp_path, monkeypatch)
+    with pytest.raises(ModelLoadError, match="--trust-pipeline") as caught:
+        load_pretrained_pipeline(clone)
+    assert "foreign_pipeline.Boom" in str(caught.value) and "\n" not in str(caught.value)
+    assert not (tmp_path / "ran.txt").exists()  # nothing of it was imported
+    with pytest.raises(ModelLoadError, match="a pipeline of its own"):
+        load_pretrained_pipeline(clone, trust=True)
+    assert (tmp_path / "ran.txt").exists()  # trusted: pyannote imported and called it
+
+
+def test_untrusted_code_reads_the_pipeline_and_preprocessors() -> None:
+    config = {
+        "pipeline": {"name": "pyannote.audio.pipelines.SpeakerDiarization"},
+        "preprocessors": {"audio": {"name": "evil.Loader"}, "db": "/data/database.yml"},
+    }
+    assert untrusted_code(config) == ["evil.Loader"]
+    assert (
+        untrusted_code({"pipeline": {"name": "models.pipelines.OfflineSpeakerDiarization"}}) == []
+    )
+    assert untrusted_code({"pipeline": {"name": ["os.system"]}}) == ["['os.system']"]

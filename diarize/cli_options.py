@@ -73,6 +73,18 @@ _PARAMETERS: list[tuple[str, Any, Any]] = [
         None,
     ),
     (
+        "trust_pipeline",
+        Annotated[
+            bool,
+            _option(
+                "--trust-pipeline",
+                help="Load a --pipeline whose config.yaml names code outside pyannote.audio "
+                "and gong-diarize (refused otherwise: loading runs that code).",
+            ),
+        ],
+        False,
+    ),
+    (
         "hf_token",
         Annotated[
             str | None,

@@ -74,6 +74,7 @@ class Diarizer:
         segmentation_batch_size: int | None = None,
         embedding_batch_size: int | None = None,
         num_threads: int | None = None,
+        trust_pipeline: bool = False,
     ) -> Diarizer:
         """Load a backend.
 
@@ -83,6 +84,8 @@ class Diarizer:
             ``None`` for the offline default; else a pyannote pipeline id or local directory.
         token
             Hugging Face token for pipeline ids.
+        trust_pipeline
+            Load a `pipeline` that names code outside pyannote.audio and this project.
         device
             ``None``: CUDA when available.
         config
@@ -110,7 +113,9 @@ class Diarizer:
                 embedding_batch_size=embedding_batch_size,
             )
         else:
-            loaded = load_pretrained_pipeline(pipeline, token=token, device=resolved)
+            loaded = load_pretrained_pipeline(
+                pipeline, token=token, device=resolved, trust=trust_pipeline
+            )
         embedder = load_model(config.structure.embedding, device=resolved)
         if num_threads is None and resolved.type == "cpu":
             num_threads = 1
@@ -186,7 +191,13 @@ def _torch_threads(num_threads: int | None) -> Iterator[None]:
 def get_diarizer(options: Options | None = None) -> Diarizer:
     """The backend `options` ask for (pipeline, token, device), loaded once and reused."""
     options = options or Options()
-    key = (options.pipeline, options.hf_token, options.device, options.batch_size)
+    key = (
+        options.pipeline,
+        options.hf_token,
+        options.trust_pipeline,
+        options.device,
+        options.batch_size,
+    )
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -194,6 +205,7 @@ def get_diarizer(options: Options | None = None) -> Diarizer:
     diarizer = Diarizer.load(
         options.pipeline,
         token=options.hf_token,
+        trust_pipeline=options.trust_pipeline,
         device=options.device,
         segmentation_batch_size=options.batch_size,
         embedding_batch_size=options.batch_size,

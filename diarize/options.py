@@ -31,6 +31,9 @@ class Options:
     pipeline
         Diarization pipeline for mono audio: ``None`` for the offline default built from
         bundled weights, else a pyannote pipeline id (needs ``hf_token``) or a local directory.
+    trust_pipeline
+        Load a `pipeline` whose ``config.yaml`` names classes outside pyannote.audio and this
+        project (pyannote imports and runs them); refused otherwise.
     num_speakers, min_speakers, max_speakers
         Speaker-count hints; by default the call's party count bounds ``max_speakers``.
     unknown
@@ -63,6 +66,7 @@ class Options:
     voiceprints: Path | None = None
     device: str | None = None
     batch_size: int | None = None
+    trust_pipeline: bool = False
     hook: ProgressHook | None = None
 
     def __repr__(self) -> str:  # never show the token
@@ -73,7 +77,7 @@ class Options:
             f"min_speakers={self.min_speakers!r}, max_speakers={self.max_speakers!r}, "
             f"unknown={self.unknown!r}, exclusive={self.exclusive!r}, "
             f"voiceprints={self.voiceprints!r}, device={self.device!r}, "
-            f"batch_size={self.batch_size!r})"
+            f"batch_size={self.batch_size!r}, trust_pipeline={self.trust_pipeline!r})"
         )
 
     def progress(self, step: str, completed: int, total: int) -> None:

@@ -116,7 +116,7 @@ async def add_media(emulator: Emulator, request: Request, ctx: Context) -> Respo
     }
     store.attach_media(record, sink.path, media)
     ctx.notes["media"] = {k: media[k] for k in ("bytes", "sha256", "declaredContentType")}
-    url = f"{config.app_url.rstrip('/')}/call?id={record['callId']}"
+    url = _call_url(record, config.app_url, request)
     return JSONResponse({"requestId": ctx.request_id, "callId": record["callId"], "url": url}, 201)
 
 
@@ -145,15 +145,23 @@ async def list_calls(emulator: Emulator, request: Request, ctx: Context) -> Resp
     }
     if offset + size < len(matching):
         records["cursor"] = base64.urlsafe_b64encode(f"o:{offset + size}".encode()).decode()
-    calls = [_basic_data(r, emulator.config.app_url) for r in page]
+    calls = [_basic_data(r, _call_url(r, emulator.config.app_url, request)) for r in page]
     return JSONResponse({"requestId": ctx.request_id, "records": records, "calls": calls})
 
 
-def _basic_data(record: dict[str, Any], app_url: str) -> dict[str, Any]:
+def _call_url(record: dict[str, Any], app_url: str | None, request: Request) -> str:
+    """Where a person sees the call: the emulator's own read-back route unless `app_url` is
+    set (this is not Gong, so no app.gong.io link for a call that Gong never saw)."""
+    if app_url is None:
+        return f"{str(request.base_url).rstrip('/')}/emulator/calls/{record['callId']}"
+    return f"{app_url.rstrip('/')}/call?id={record['callId']}"
+
+
+def _basic_data(record: dict[str, Any], url: str) -> dict[str, Any]:
     call = record["call"]
     data: dict[str, Any] = {
         "id": record["callId"],
-        "url": f"{app_url.rstrip('/')}/call?id={record['callId']}",
+        "url": url,
         "started": call["actualStart"],
         "primaryUserId": call["primaryUser"],
         "direction": call["direction"],

@@ -65,7 +65,8 @@ class EmulatorConfig:
     seed
         Seed of the fault draws (``None``: random).
     app_url
-        Base of the call URLs returned by the media step.
+        Base of the call URLs returned by the media step (``{app_url}/call?id=...``);
+        ``None``: the emulator's own ``/emulator/calls/{id}``, since it is not Gong.
     page_size
         Calls per page of ``GET /v2/calls``.
     """
@@ -85,7 +86,7 @@ class EmulatorConfig:
     cut_rate: float = 0.0
     throttle_burst_s: float = 0.0
     seed: int | None = None
-    app_url: str = "https://app.gong.io"
+    app_url: str | None = None
     page_size: int = 100
 
     def __post_init__(self) -> None:

@@ -67,7 +67,7 @@ def test_upload_prints_call_id_and_url(emulator, files, tmp_path) -> None:
     (stored,) = stored_calls(emulator.base_url)
     assert printed == {
         "callId": stored["callId"],
-        "url": f"https://app.gong.io/call?id={stored['callId']}",
+        "url": f"{emulator.base_url}/emulator/calls/{stored['callId']}",  # not app.gong.io
     }
     assert stored["media"]["sha256"] == sha256_of(audio)
     again = _invoke(args)  # finished: nothing is sent again

@@ -22,7 +22,7 @@ def test_upload_call_creates_the_call_and_its_media(emulator, make_client, tmp_p
     audio = write_audio(tmp_path / "call.flac", seconds=2)
     call = make_call("pbx-42", customData="queue=renewals")
     result = make_client(emulator).upload_call(audio, call)
-    assert result.url == f"https://app.gong.io/call?id={result.call_id}"
+    assert result.url == f"{emulator.base_url}/emulator/calls/{result.call_id}"  # not Gong's
     assert result.to_dict() == {"callId": result.call_id, "url": result.url}
     (stored,) = stored_calls(emulator.base_url)
     assert stored["callId"] == result.call_id and stored["call"] == call

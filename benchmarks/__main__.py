@@ -8,6 +8,7 @@ python -m benchmarks stereo-speed [--hours 1]
 python -m benchmarks mono-long [--hours 4] [--systems ours,pyannote-default]
 python -m benchmarks build --suite quick|full
 python -m benchmarks reliability [--quick] [--calls N] [--processes N] [--kills N]
+python -m benchmarks batch [--calls 10] [--quick] [--workers 1,2] [--ray]
 ```
 ``run`` exits 1 when our own system crashed on a file (or could not load), never because of
 a number nor because a peer crashed or cannot run on this CPU (that peer's files are reported
@@ -69,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         campaign.add_argument(f"--{name}", type=int)
     campaign.add_argument("--json", help="also write the figures to this file")
     campaign.add_argument("-q", "--quiet", action="store_true")
+    batch = commands.add_parser(
+        "batch", help="calls per hour of gong-diarize batch against one CLI run per call"
+    )
+    batch.add_argument("--calls", type=int, help="calls in the mix (default 10; --quick: 4)")
+    batch.add_argument("--quick", action="store_true", help="short calls (1-3 min)")
+    batch.add_argument("--workers", help="comma-separated worker counts (default 1,2)")
+    batch.add_argument("--ray", action="store_true", help="also run on a local Ray instance")
+    batch.add_argument("--seed", type=int, default=0)
+    batch.add_argument("--json", help="write the figures here (default: benchmarks/results/)")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
     build.add_argument("--suite", choices=("quick", "full", "noise"), default="quick")
     build.add_argument("--seed", type=int, default=0)
@@ -174,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args)
     if args.command in ("stereo-speed", "mono-long"):
         return _long_call(args)
+    if args.command == "batch":
+        from benchmarks.batch import main as batch
+
+        return batch(args)
     if args.command == "reliability":
         from benchmarks.reliability import main as reliability
 

@@ -48,6 +48,7 @@ from diarize.errors import AudioLoadError, ConfigError
 
 if TYPE_CHECKING:
     from diarize.diarizer import Diarizer
+    from diarize.options import ProgressHook
 
 __all__ = [
     "EMBEDDING_MODEL",
@@ -536,6 +537,7 @@ def enroll(
     store_dir: Path | None = None,
     *,
     diarizer: Diarizer | None = None,
+    hook: ProgressHook | None = None,
 ) -> Path:
     """Store a voiceprint for a party key from recordings of that person's voice.
 
@@ -553,6 +555,9 @@ def enroll(
         The voiceprint folder; default `default_store_dir`.
     diarizer
         A loaded `diarize.diarizer.Diarizer` (default: the offline one, on the CPU or CUDA).
+    hook
+        Progress callback, called as ``hook("enroll", seconds_done, seconds_total)`` over
+        all the recordings (see `diarize.options.ProgressHook`).
 
     Returns
     -------
@@ -571,12 +576,22 @@ def enroll(
         raise ValueError("party_key must be a userId or an e-mail address")
     if not audio_paths:
         raise ValueError("enroll needs at least one recording")
+    sources = [open_audio(path) for path in audio_paths]  # every file is checked first
+    total_s = round(sum(source.info.duration_s for source in sources))
+    report = hook or (lambda step, completed, total: None)
+    report("enroll", 0, total_s)
     diarizer = diarizer or get_diarizer()
     wide = narrow = 0.0  # speech-weighted sums of unit embeddings
-    speech_s = 0.0
-    for path in audio_paths:
-        mono = open_audio(path).read(SAMPLE_RATE).mean(axis=0)  # enrolment clips are short
-        turns = diarizer.speakers(open_audio(mono, SAMPLE_RATE))
+    speech_s = done_s = 0.0
+    for path, source in zip(audio_paths, sources, strict=True):
+        mono = source.read(SAMPLE_RATE).mean(axis=0)  # enrolment clips are short
+
+        def progress(seconds: float, before: float = done_s) -> None:
+            report("enroll", min(total_s, round(before + seconds)), total_s)
+
+        turns = diarizer.speakers(open_audio(mono, SAMPLE_RATE), progress=progress)
+        done_s += source.info.duration_s
+        report("enroll", min(total_s, round(done_s)), total_s)
         label = turns.dominant()
         if label is None:
             log.warning("%s: no voice long enough to enrol; skipped", path)

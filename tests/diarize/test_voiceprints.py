@@ -147,7 +147,17 @@ def test_enrolment_from_several_files_records_their_names(tmp_path, diarizer) ->
     first, second = voice.split(enrol_s=3.0)
     _write_turns(tmp_path / "one.wav", first)
     _write_turns(tmp_path / "two.wav", second)
-    path = enroll("Rep@Example.com", [tmp_path / "one.wav", tmp_path / "two.wav"], tmp_path)
+    seen: list[tuple] = []
+    path = enroll(
+        "Rep@Example.com",
+        [tmp_path / "one.wav", tmp_path / "two.wav"],
+        tmp_path,
+        hook=lambda *report: seen.append(report),
+    )
+    total = round(sum(sf.info(tmp_path / name).duration for name in ("one.wav", "two.wav")))
+    assert seen[0] == ("enroll", 0, total) and seen[-1] == ("enroll", total, total)
+    done = [completed for _, completed, _ in seen]
+    assert done == sorted(done) and len(set(done)) > 2  # progress within and across files
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["partyKey"] == "rep@example.com"
     assert data["sources"] == ["one.wav", "two.wav"]

@@ -179,8 +179,8 @@ def enroll(
     """Store a voiceprint of a party's voice, to tell that party apart in mono recordings."""
     from diarize.voiceprints import enroll as enroll_voice
 
-    with cli_errors():
-        path = enroll_voice(party, audio, store)
+    with cli_errors(), progress_hook(sys.stderr.isatty()) as hook:
+        path = enroll_voice(party, audio, store, hook=hook)
     typer.echo(f"enrolled {party}: {path}", err=True)
 
 

@@ -124,22 +124,19 @@ def progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("batch"),
-        BarColumn(),
+        BarColumn(bar_width=16),
         MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("batch", total=None, detail="starting workers")
+        task = bar.add_task("batch", total=None, detail="starting")
 
         def show(progress: BatchProgress) -> None:
             detail = (
-                f"done {progress.done}, failed {progress.failed}, skipped {progress.skipped}"
-                f" | {progress.audio_s / 3600:.2f} audio h"
-                f" | {progress.calls_per_hour:.0f} calls/h,"
-                f" {progress.audio_hours_per_hour:.1f} audio h/h"
-                f" | ETA {_hms(progress.eta_s)}"
+                f"{progress.done} done, {progress.failed} failed, {progress.skipped} skipped"
+                f" | {progress.audio_s / 3600:.2f} h audio, {progress.audio_hours_per_hour:.1f}"
+                f" h/h, {progress.calls_per_hour:.0f} calls/h | ETA {_hms(progress.eta_s)}"
             )
             bar.update(task, completed=progress.finished, total=progress.total, detail=detail)
 

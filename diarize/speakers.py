@@ -11,6 +11,7 @@ pipeline did the diarization.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -413,7 +414,12 @@ def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
             done = min(1.0, completed / total)
             progress(offset_s + duration_s * (share[0] + share[1] * done))
 
-    return pipeline(file, hook=hook, **kwargs)
+    with warnings.catch_warnings():
+        # on a clip too short to train its clustering, pyannote averages an empty set of
+        # embeddings (and then keeps one cluster): numpy's warnings tell a user nothing
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        warnings.filterwarnings("ignore", "invalid value encountered in divide", RuntimeWarning)
+        return pipeline(file, hook=hook, **kwargs)
 
 
 def _annotations(output) -> tuple[Annotation, Annotation]:

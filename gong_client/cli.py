@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -33,6 +33,7 @@ from diarize.options import Options
 from gong_client._media import Progress, check_media
 from gong_client.batch import cli as batch_commands
 from gong_client.cli_connection import BaseUrl, OAuthTokenFile, Rate, StateDir, open_client
+from gong_client.cli_help import hoist_global_flags, readable_help
 from gong_client.client import UploadResult, derive_client_unique_id
 from gong_client.errors import GongError
 
@@ -46,10 +47,27 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"gong-diarize {version('gong-diarize')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log requests and retries on stderr.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Log requests and retries on stderr (also after the command)."
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Who spoke when in call recordings, tied to the call's parties; upload to Gong."""
@@ -262,6 +280,15 @@ app.command("emulator")(emulator)
 batch_commands.register(app)
 
 
-def main() -> None:
-    """Entry point of the ``gong-diarize`` console script."""
-    app(prog_name="gong-diarize")
+def command() -> Any:
+    """The console script's command tree, as a user meets it (readable help)."""
+    return readable_help(typer.main.get_command(app))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the ``gong-diarize`` console script (`args`: default the command line).
+
+    ``-v`` is accepted after the subcommand too.
+    """
+    args = sys.argv[1:] if args is None else list(args)
+    command().main(args=hoist_global_flags(args), prog_name="gong-diarize")

@@ -30,12 +30,8 @@ second, and one call per actor call keeps a dead actor's cost to exactly its cal
   the actors from their paths, so on a cluster they must exist on every node, and every node
   needs gong-diarize installed (same version) in the Python environment Ray runs.
 
-Privacy: recordings are private. ``--ray local`` starts Ray with usage statistics off
-(``RAY_USAGE_STATS_ENABLED=0``, set before Ray starts), without its dashboard, with token
-authentication whose token lives only in this process's environment (Ray would write one under
-``~/.ray``), and with its logs and sockets in an owner-only temporary folder that is removed
-at the end (not ``/tmp/ray``); nothing leaves the machine. A cluster runs with its own
-settings: start it with ``ray start --head --disable-usage-stats``.
+Privacy: recordings are private; what ``--ray local`` keeps on this machine, and how, is in
+`gong_client.batch.ray_session`.
 
 When Ray is already initialised in this process (a user's own pipeline, or a test), the
 executor uses that session and leaves it running; otherwise it starts (or joins) one and shuts
@@ -46,13 +42,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
-import re
-import secrets
-import shutil
 import socket
-import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -61,167 +52,14 @@ from typing import Any
 from gong_client.batch.errors import BatchError
 from gong_client.batch.executor import OnOutcome, PriorityFeed
 from gong_client.batch.jobs import Job, Outcome, WorkSettings
+from gong_client.batch.ray_session import connect, death_reason, import_ray, one_line, shutdown
 from gong_client.batch.work import TEST_KILL_ENV
 
 __all__ = ["RayExecutor", "connect", "shutdown"]
 
-INSTALL_HINT = "pip install '.[ray]' (or 'gong-diarize[ray]')"
-_LOCAL_OBJECT_STORE_BYTES = 512 * 2**20  # jobs and outcomes are small; recordings go by path
-_PROBE_TIMEOUT_S = 5.0
 _WAIT_S = 1.0  # ray.wait in slices, so that Ctrl-C is seen at once
-_DEFAULT_PORT = 6379
 # Environment the actors need from the driver (a cluster's workers do not inherit it).
 _FORWARDED_ENV = ("PYANNOTE_METRICS_ENABLED", "HF_HUB_OFFLINE", TEST_KILL_ENV)
-_local_temp_dirs: list[str] = []  # of the local instances this process started
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ModuleNotFoundError:
-        raise BatchError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from None
-    return ray
-
-
-def connect(address: str = "local", *, num_cpus: int | None = None) -> bool:
-    """Start or join Ray for a batch; True when this call did it (the caller shuts it down).
-
-    Parameters
-    ----------
-    address
-        ``"local"``: start a private Ray instance on this machine; ``"auto"``: join the cluster
-        that ``ray start`` set up here (or ``RAY_ADDRESS``); else a cluster's ``HOST:PORT``
-        (or a Ray Client ``ray://HOST:PORT``).
-    num_cpus
-        CPUs of a local instance (default: the machine's).
-
-    Raises
-    ------
-    BatchError
-        Ray is not installed, no cluster is found, or its address cannot be reached.
-    """
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # read when Ray starts
-    imported_before = sys.modules.get("ray") is not None
-    if imported_before and sys.modules["ray"].is_initialized():
-        return False
-    if address == "local":
-        _private_token(refresh=imported_before)  # before Ray is imported, where it can be
-    ray = _import_ray()
-    quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-    if address == "local":
-        temp_dir = tempfile.mkdtemp(prefix="gong-ray-")  # owner-only; removed by `shutdown`
-        try:
-            ray.init(
-                address="local",
-                num_cpus=num_cpus,
-                object_store_memory=_LOCAL_OBJECT_STORE_BYTES,
-                _temp_dir=temp_dir,
-                **quiet,
-            )
-        except Exception as exc:  # Ray's start-up errors have no common base class
-            shutil.rmtree(temp_dir, ignore_errors=True)
-            raise BatchError(f"--ray local: cannot start Ray ({_one_line(exc)})") from None
-        _local_temp_dirs.append(temp_dir)
-        return True
-    target = _resolve(ray, address)
-    _probe(address, target)
-    try:
-        ray.init(address=target, log_to_driver=False, logging_level=logging.ERROR)
-    except Exception as exc:  # noqa: BLE001 (as above)
-        raise BatchError(f"--ray {address}: cannot join the cluster ({_one_line(exc)})") from None
-    return True
-
-
-def shutdown() -> None:
-    """Shut Ray down in this process, and remove a local instance's files (logs, sockets)."""
-    ray = _import_ray()
-    if ray.is_initialized():
-        ray.shutdown()
-    while _local_temp_dirs:
-        shutil.rmtree(_local_temp_dirs.pop(), ignore_errors=True)
-
-
-def _private_token(refresh: bool) -> None:
-    """Token authentication for a local instance, with a token that lives in this process's
-    environment only (Ray would otherwise write one under ``~/.ray``).
-
-    Ray reads the mode when it is imported; `refresh` makes an earlier import see it (as
-    Ray's own start-up does when it turns token authentication on by default).
-    """
-    if "RAY_AUTH_MODE" not in os.environ:
-        os.environ["RAY_AUTH_MODE"] = "token"
-    if os.environ["RAY_AUTH_MODE"] == "token" and not (
-        os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
-    ):
-        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-    if refresh:
-        with contextlib.suppress(Exception):  # an internal call; Ray then keeps its default
-            from ray._raylet import Config
-
-            Config.initialize("")
-
-
-def _resolve(ray: Any, address: str) -> str:
-    """The cluster address to join, for ``auto`` the one Ray finds on this machine."""
-    if address != "auto":
-        return address
-    try:
-        from ray._private.services import canonicalize_bootstrap_address
-
-        found = canonicalize_bootstrap_address("auto")
-    except ConnectionError:
-        found = None
-    except Exception:  # noqa: BLE001 (an internal helper: fall back to Ray's own lookup)
-        return "auto"
-    if not found:
-        raise BatchError(
-            "--ray auto: no running Ray cluster found on this machine (start one with "
-            "`ray start --head`, set RAY_ADDRESS, or use --ray local)"
-        )
-    return found
-
-
-def _probe(given: str, target: str) -> None:
-    """Fail fast when the address does not answer (Ray itself would retry for minutes)."""
-    if target == "auto":
-        return
-    host_port = target.removeprefix("ray://").rsplit("/", 1)[0]
-    host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
-    host = host.strip("[]")
-    try:
-        port_number = int(port) if port else _DEFAULT_PORT
-    except ValueError:
-        raise BatchError(f"--ray {given}: not an address (HOST:PORT, auto or local)") from None
-    if not host:
-        raise BatchError(f"--ray {given}: not an address (HOST:PORT, auto or local)")
-    try:
-        with socket.create_connection((host, port_number), timeout=_PROBE_TIMEOUT_S):
-            pass
-    except OSError as exc:
-        why = exc.strerror or type(exc).__name__
-        raise BatchError(
-            f"--ray {given}: cannot reach a Ray cluster at {host}:{port_number} ({why})"
-        ) from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] or type(exc).__name__
-
-
-def death_reason(exc: BaseException) -> str:
-    """Why an actor died, in one line, from Ray's (long, multi-line) error."""
-    text = str(exc)
-    detail = re.search(r"Worker exit detail: (.*?)(?: Some common causes|$)", text, re.S)
-    if detail:
-        why = " ".join(detail.group(1).split()).rstrip(".")
-        if "connection error" in why or "End of file" in why:
-            why = "its process ended abruptly: killed, out of memory or a native crash"
-        return why
-    if "creation task" in text:  # the actor could not even start
-        errors = [line.strip() for line in text.splitlines() if re.match(r"\s*\w+Error\b", line)]
-        return "it could not start: " + (errors[-1] if errors else _one_line(exc))
-    return _one_line(exc).split(". ")[0]
 
 
 class _Diarizer:
@@ -333,7 +171,7 @@ class RayExecutor:
             return
         cpus_per_actor = max(1, self.settings.threads or 1)
         started = connect(self.address, num_cpus=self.workers * cpus_per_actor)
-        self._ray = _import_ray()
+        self._ray = import_ray()
         self._owns_session = started
         resources = self._ray.cluster_resources()
         gpus = float(resources.get("GPU", 0))
@@ -358,7 +196,7 @@ class RayExecutor:
         try:
             handle = self._actor_class.remote(self.settings)
         except Exception as exc:  # noqa: BLE001 (Ray's errors have no common base class)
-            raise BatchError(f"cannot start a Ray actor ({_one_line(exc)})") from None
+            raise BatchError(f"cannot start a Ray actor ({one_line(exc)})") from None
         return _Slot(handle, handle.node.remote())
 
     def _kill(self, slot: _Slot) -> None:
@@ -451,10 +289,10 @@ class RayExecutor:
             return Outcome.failure(job, why, "worker died"), True
         except ray.exceptions.RayTaskError as exc:  # a bug in the work itself; the actor lives
             cause = exc.cause if exc.cause is not None else exc
-            error = f"internal error: {type(cause).__name__}: {_one_line(cause)}"
+            error = f"internal error: {type(cause).__name__}: {one_line(cause)}"
             return Outcome.failure(job, error, "internal"), False
         except ray.exceptions.RayError as exc:  # the object or its owner is lost: start afresh
-            why = f"the Ray actor was lost while on this call ({_one_line(exc)})"
+            why = f"the Ray actor was lost while on this call ({one_line(exc)})"
             return Outcome.failure(job, why, "worker died"), True
 
     def _replace(self, slot: _Slot, outcome: Outcome, deaths_in_a_row: int) -> None:

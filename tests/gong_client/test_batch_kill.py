@@ -50,6 +50,7 @@ def test_a_killed_batch_run_again_ends_as_one_never_killed(start_emulator, tmp_p
     in_gong_at_kill = len(server.emulator.store.all())
     assert in_gong_at_kill < len(calls["good"])
 
+    rerun_from_s = time.monotonic()
     rerun = subprocess.run(args, cwd=ROOT, env=env, timeout=300)
     assert rerun.returncode == 0
 
@@ -60,8 +61,12 @@ def test_a_killed_batch_run_again_ends_as_one_never_killed(start_emulator, tmp_p
         expected = sha256_of(calls["good"][record["clientUniqueId"]])
         assert record["media"] is not None and record["media"]["sha256"] == expected
     assert _finished(state) == len(calls["good"])
-    log = logged_requests(server.base_url)
-    assert max_in_window([r["receivedMonotonicS"] for r in log]) <= 3
+    # each run keeps the limit; the killed run's limiter dies with it, so a request it had in
+    # flight and the rerun's first ones may share a second (Gong answers 429, as for any
+    # other process of the company)
+    log = [r["receivedMonotonicS"] for r in logged_requests(server.base_url)]
+    assert max_in_window([t for t in log if t < rerun_from_s]) <= 3
+    assert max_in_window([t for t in log if t >= rerun_from_s]) <= 3
 
     # the outputs are those of a batch never killed, and no temporary file is left
     never_killed = run_batch(calls["manifest"], tmp_path / "clean", workers=1)

@@ -23,11 +23,17 @@ class SpeakerAssignment:
     party_id: str | None
     rule: Rule
     score: float | None = None
+    learned_calls: int | None = None
+    """For the ``"voiceprint"`` rule: how many calls the print was learned from (0: enrolled
+    only)."""
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "speaker": self.speaker,
             "partyId": self.party_id,
             "rule": self.rule,
             "score": None if self.score is None else round(self.score, 3),
         }
+        if self.learned_calls is not None:
+            data["printLearnedFromCalls"] = self.learned_calls
+        return data

@@ -160,7 +160,13 @@ def format_summary(audio: Path, result: Any) -> str:
             else "dropped"
         )
         score = "" if item.score is None else f", score {item.score:.2f}"
+        if item.learned_calls:
+            score += f", print learned from {item.learned_calls} call(s)"
+        elif item.learned_calls == 0:
+            score += ", enrolled print"
         lines.append(f"  {item.speaker} -> {target} [{item.rule}{score}]")
+    if getattr(result, "learning", None) is not None:
+        lines.append(f"  {result.learning.describe()}")
     if result.timeline_withheld:
         lines.append(f"  {result.timeline_withheld}")
     elif result.mode == "timeline":

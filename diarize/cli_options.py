@@ -132,8 +132,24 @@ _PARAMETERS: list[tuple[str, Any, Any]] = [
     ),
     (
         "voiceprints",
-        Annotated[Path | None, _option(help="Voiceprint store (see 'enroll').")],
+        Annotated[
+            Path | None,
+            _option(help="Voiceprint folder (default: per-user; see 'voiceprints list')."),
+        ],
         None,
+    ),
+    (
+        "learn_voiceprints",
+        Annotated[
+            bool,
+            _option(
+                "--learn-voiceprints",
+                help="Learn the rep's voiceprint from dual-channel calls with a known rep "
+                "channel (the rep needs a userId or emailAddress); mono calls then find the "
+                "rep by voice. Biometric data, kept only on this machine.",
+            ),
+        ],
+        False,
     ),
     (
         "device",

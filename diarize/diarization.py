@@ -85,7 +85,7 @@ def diarize_parties(
 
     options.progress("diarization", 0, total_s)
     narrowband = is_narrowband(source)
-    prints = enrolled_prints(parties, options, narrowband)
+    prints = enrolled_prints(parties, options)
     turns = diarizer.speakers(
         source,
         channel=channel,
@@ -97,7 +97,7 @@ def diarize_parties(
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
     threshold = diarizer.config.voiceprints.threshold_for(narrowband)
-    return map_speakers(turns, parties, options, threshold, prints)
+    return map_speakers(turns, parties, options, threshold, prints, narrowband)
 
 
 def find_rep_channel(

@@ -45,7 +45,12 @@ class Options:
     exclusive
         Emit a non-overlapping timeline (one speaker at a time).
     voiceprints
-        Directory of the voiceprint store written by ``gong-diarize enroll``.
+        Directory of the voiceprint store (``gong-diarize enroll``, learning); default the
+        per-user folder of `diarize.voiceprints.default_store_dir`.
+    learn_voiceprints
+        Learn the rep's voiceprint from this call when it is dual-channel with a known rep
+        channel and the rep's party has a ``userId`` or ``emailAddress`` (see
+        `diarize.learning`). Off by default: voiceprints are biometric data.
     device
         ``"cpu"``, ``"cuda"`` or ``None`` (CUDA when available).
     batch_size
@@ -64,6 +69,7 @@ class Options:
     unknown: Literal["safe", "add", "drop"] = "safe"
     exclusive: bool = False
     voiceprints: Path | None = None
+    learn_voiceprints: bool = False
     device: str | None = None
     batch_size: int | None = None
     trust_pipeline: bool = False
@@ -76,7 +82,8 @@ class Options:
             f"pipeline={self.pipeline!r}, hf_token={token}, num_speakers={self.num_speakers!r}, "
             f"min_speakers={self.min_speakers!r}, max_speakers={self.max_speakers!r}, "
             f"unknown={self.unknown!r}, exclusive={self.exclusive!r}, "
-            f"voiceprints={self.voiceprints!r}, device={self.device!r}, "
+            f"voiceprints={self.voiceprints!r}, learn_voiceprints={self.learn_voiceprints!r}, "
+            f"device={self.device!r}, "
             f"batch_size={self.batch_size!r}, trust_pipeline={self.trust_pipeline!r})"
         )
 

@@ -54,6 +54,9 @@ class CallResult:
     timeline_withheld: str | None = None
     """Why the call got no ``speakersTimeline`` although one was asked for (``unknown="safe"``
     and no voice could be tied to a party), else None."""
+    learning: Any = None
+    """What the call taught the rep's voiceprint (`diarize.learning.LearningOutcome`), or
+    None when learning was not asked for or the call is not dual-channel."""
 
     def to_rttm(self, uri: str | None = None) -> str:
         """The timeline as RTTM, one line per segment, speakers named by ``partyId``."""
@@ -112,7 +115,7 @@ def process_call(
     analysis = analyze_stereo(source, hook=options.hook) if source.info.num_channels == 2 else None
     layout = analysis.layout if analysis else ChannelLayout.MONO
     if options.mode == "channel":
-        return _channel_mode(call, layout, source.info.duration_s, options)
+        return _channel_mode(source, call, analysis, options)
     if layout is ChannelLayout.DUAL_CHANNEL:
         result = _dual_channel(source, call, analysis, options)
     else:
@@ -163,6 +166,8 @@ def _dual_channel(
 ) -> CallResult:
     """One side per channel: the rep's channel to the rep, the other to the other party."""
     mapping = _channel_mapping(source, call, options)
+    # learn only from a channel the call or the user named, never one found by voice
+    named = options.rep_channel is not None or mapping.rep_party.get("mediaChannelId") in (0, 1)
     _, params = load_stereo_params()
     by_channel = {
         ch: [s for s in analysis.segments if s.speaker == channel_label(ch)] for ch in (0, 1)
@@ -205,7 +210,35 @@ def _dual_channel(
         options,
     )
     result.details["repChannel"] = mapping.rep_channel
+    if named:
+        _learn(source, call, mapping, by_channel[mapping.rep_channel], options, result)
     return result
+
+
+def _learn(
+    source: AudioSource,
+    call: dict,
+    mapping: ChannelMapping,
+    rep_speech: list[Segment],
+    options: Options,
+    result: CallResult,
+) -> None:
+    """With ``learn_voiceprints``, teach the rep's print from the rep's channel."""
+    if not options.learn_voiceprints:
+        return
+    from diarize.learning import learn_rep_voice  # loads torch: only when learning
+
+    call_id = call.get("clientUniqueId")
+    outcome = learn_rep_voice(
+        source,
+        mapping.rep_party,
+        mapping.rep_channel,
+        rep_speech,
+        options,
+        call_id=str(call_id) if call_id else None,
+    )
+    result.learning = outcome
+    result.details["voiceprintLearning"] = outcome.to_dict()
 
 
 def _add_party(call: dict, options: Options) -> dict | None:
@@ -297,18 +330,21 @@ def _add_parties_without_clashes(call: dict, found: Any) -> None:
             Segment(s.start_s, s.end_s, renamed.get(s.speaker, s.speaker)) for s in found.segments
         ]
         found.assignments = [
-            SpeakerAssignment(a.speaker, renamed.get(a.party_id, a.party_id), a.rule, a.score)
-            if a.party_id in renamed
-            else a
+            replace(a, party_id=renamed[a.party_id]) if a.party_id in renamed else a
             for a in found.assignments
         ]
 
 
 def _channel_mode(
-    call: dict, layout: ChannelLayout, duration_s: float, options: Options
+    source: AudioSource,
+    call: dict,
+    analysis: StereoAnalysis | None,
+    options: Options,
 ) -> CallResult:
     """Only mark the rep's channel with ``mediaChannelId``; no timeline."""
-    if layout is not ChannelLayout.DUAL_CHANNEL:
+    layout = analysis.layout if analysis else ChannelLayout.MONO
+    duration_s = source.info.duration_s
+    if analysis is None or layout is not ChannelLayout.DUAL_CHANNEL:
         raise ChannelLayoutError(
             f"--mode channel needs a dual-channel stereo recording, but this one is "
             f"{layout.value}; use --mode timeline to diarize it"
@@ -325,4 +361,7 @@ def _channel_mode(
     ]
     result = CallResult(call, layout, [], assignments, False, duration_s, mode="channel")
     result.details["repChannel"] = mapping.rep_channel
+    rep_label = channel_label(mapping.rep_channel)
+    rep_speech = [s for s in analysis.segments if s.speaker == rep_label]
+    _learn(source, call, mapping, rep_speech, options, result)
     return result

@@ -2,8 +2,10 @@
 
 The rules, in order:
 
-1. **voiceprint**: speakers and enrolled parties are paired by best total cosine similarity
-   (Hungarian), each pair kept only at or above the calibrated threshold;
+1. **voiceprint**: speakers and parties with a voiceprint (enrolled, or learned from the rep's
+   dual-channel calls) are paired by best total cosine similarity (Hungarian), each pair kept
+   only at or above the calibrated threshold (telephone-band prints and threshold for a
+   telephone-band recording);
 2. **last-remaining**: when exactly one speaker and one party are left, they go together
    (an enrolled party whose print was compared and rejected is not left: its voice is known
    not to be that speaker's);
@@ -19,16 +21,15 @@ Channels are tied to parties in `diarize.parties.channels`; the speakers themsel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from diarize.assignment import SpeakerAssignment
 from diarize.options import Options
 from diarize.parties.channels import new_party
 from diarize.segments import Segment, merge_close
 from diarize.speakers import SpeakerTurns
-from diarize.voiceprints import VoiceprintStore, match_voiceprints
+from diarize.voiceprints import Voiceprint, VoiceprintStore, match_voiceprints
 
 __all__ = [
     "PartyDiarization",
@@ -69,7 +70,8 @@ def map_speakers(
     parties: list[dict],
     options: Options,
     voiceprint_threshold: float,
-    prints: dict[str, np.ndarray],
+    prints: Mapping[str, Voiceprint],
+    narrowband: bool = False,
 ) -> PartyDiarization:
     """Tie anonymous speakers to parties by the rules of the module docstring.
 
@@ -84,12 +86,16 @@ def map_speakers(
     voiceprint_threshold
         Least cosine similarity of a voiceprint match.
     prints
-        The enrolled parties' voiceprints (from `enrolled_prints`).
+        partyId -> that party's enrolled or learned voiceprint (from `enrolled_prints`).
+    narrowband
+        Compare with the prints' telephone-band embeddings (a telephone-band recording).
     """
     assigned: dict[str, SpeakerAssignment] = {}
-    matches = match_voiceprints(turns.embeddings, prints, voiceprint_threshold)
+    vectors = {party_id: p.for_recording(narrowband) for party_id, p in prints.items()}
+    matches = match_voiceprints(turns.embeddings, vectors, voiceprint_threshold)
     for label, party_id, score in matches:
-        assigned[label] = SpeakerAssignment(label, party_id, "voiceprint", score)
+        calls = prints[party_id].learned_calls
+        assigned[label] = SpeakerAssignment(label, party_id, "voiceprint", score, calls)
     taken = {a.party_id for a in assigned.values()}
     rejected = {p for p in prints if p not in taken and turns.embeddings}
     left_parties = [p for p in parties if p["partyId"] not in taken | rejected]
@@ -138,11 +144,9 @@ def unidentified_reason(speakers: int, parties: int) -> str:
     )
 
 
-def enrolled_prints(
-    parties: list[dict], options: Options, narrowband: bool
-) -> dict[str, np.ndarray]:
-    """partyId -> the voiceprint to compare with, for the parties enrolled in the store of
-    ``options.voiceprints`` (the narrowband ones for a telephone-band recording)."""
+def enrolled_prints(parties: list[dict], options: Options) -> dict[str, Voiceprint]:
+    """partyId -> voiceprint, for the parties with a print (enrolled or learned) of this
+    embedding model in the store of ``options.voiceprints``."""
     store = VoiceprintStore(options.voiceprints)
     found = {party["partyId"]: store.find(party) for party in parties}
-    return {key: p.for_recording(narrowband) for key, p in found.items() if p is not None}
+    return {key: p for key, p in found.items() if p is not None}

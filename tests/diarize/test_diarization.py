@@ -356,9 +356,9 @@ def test_telephone_call_is_matched_with_the_narrowband_prints(diarizer, ami_stor
     turns = diarizer.speakers(source, hints=speaker_hints(parties, options))
     threshold = diarizer.config.voiceprints.threshold
     scores = {}
+    prints = enrolled_prints(parties, options)
     for narrowband in (True, False):
-        prints = enrolled_prints(parties, options, narrowband)
-        mapped = map_speakers(turns, parties, options, threshold, prints)
+        mapped = map_speakers(turns, parties, options, threshold, prints, narrowband)
         scores[narrowband] = {a.speaker: a.score or 0.0 for a in mapped.assignments}
     assert all(scores[True][s] > scores[False][s] for s in scores[True])
 

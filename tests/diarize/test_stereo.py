@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from diarize.audio import open_audio
 
+from diarize.audio import open_audio
 from diarize.channels import ChannelLayout
 from diarize.example import load_sample, stereo_example
 from diarize.segments import Segment

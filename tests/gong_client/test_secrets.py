@@ -107,6 +107,7 @@ class Scan:
     def assert_clean(self) -> None:
         """No secret anywhere, and the scan saw the logging it was meant to search."""
         leaks = {where: _found(text) for where, text in self.texts.items() if _found(text)}
+        print(f"secret scan: {len(self.texts)} texts searched, {len(leaks)} with a secret")
         assert leaks == {}, leaks
         assert any("gong_client" in t for k, t in self.texts.items() if k.endswith("stderr"))
 

@@ -329,6 +329,7 @@ def driven(corpus, call_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.mark.parametrize("name", _case_ids())
 def test_hostile_file_through_the_cli(corpus, driven, name: str) -> None:
+    print(f"hostile file {name!r}: {'error' if driven[name][0]['code'] else 'result'}")
     check_driven(*corpus[name], *driven[name])
 
 
@@ -344,6 +345,7 @@ def test_many_random_cuts(speech, call_file: Path, tmp_path: Path) -> None:
     for name, (case, audio) in made.items():
         check_driven(case, audio, *results[name])
         errors += results[name][0]["code"] != 0
+    print(f"random cuts: {len(made)} files, {errors} errors, {len(made) - errors} results")
     assert 0 < errors <= len(made)
 
 
@@ -378,4 +380,5 @@ def test_four_hour_silent_recording(tmp_path: Path, call_file: Path) -> None:
         timeout=3 * TIMEOUT_S - 30,
     )
     case = Case("four-hours.wav", _four_hours_silent, speech=False)
+    print(f"four-hour file: exit {done.returncode} {done.stderr.strip() or 'result written'}")
     check_outcome(case, audio, Done(done.returncode, done.stdout, done.stderr), output)

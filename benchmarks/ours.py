@@ -4,6 +4,8 @@
   stereo pass, the channel layout decision, diarization where needed, party mapping. Where a
   generated call comes with enrolment speech, each party is enrolled first (not timed), so
   mapping speakers to parties by voiceprint is measured too.
+- ``ours-nogate``: ``ours`` with the mono speech gate off (`diarize.speech_gate`), to measure
+  what the gate does on the same files in the same run.
 - ``ours-stereo``: `diarize.stereo.analyze_stereo` alone on true stereo calls (speech per
   channel, leaks removed), channels tied to parties by the call's ``mediaChannelId``.
 """
@@ -19,7 +21,7 @@ from benchmarks.data.items import BenchItem
 from benchmarks.rttm import Turn
 from benchmarks.systems import STEREO_CONDITIONS, Output, System, warmup_audio
 
-__all__ = ["OursCall", "OursStereo"]
+__all__ = ["OursCall", "OursNoGate", "OursStereo"]
 
 
 def _is_channel_mapped(item: BenchItem) -> bool:
@@ -86,6 +88,20 @@ class OursCall(System):
         # channel per side, or enrolment speech (else every voice is rightly a new party)
         mappable = _is_channel_mapped(item) or bool(item.enrolment)
         return Output(sorted(turns), labels_are_parties=mappable, details=details)
+
+
+class OursNoGate(OursCall):
+    """``ours`` without the Silero speech gate before diarization (an ablation)."""
+
+    name = "ours-nogate"
+    description = "ours with the mono speech gate off"
+
+    def load(self) -> None:
+        from diarize.diarizer import get_diarizer
+        from diarize.options import Options
+
+        get_diarizer(Options(device=self.device)).vad = None  # the one this process uses
+        super().load()
 
 
 class OursStereo(System):

@@ -22,7 +22,7 @@ from benchmarks.data.suites import suite_specs
 from benchmarks.metrics import score
 from benchmarks.progress import progress_bar
 from benchmarks.rttm import read_rttm
-from benchmarks.systems import OURS, PEERS, create_system
+from benchmarks.systems import DEFAULT_SYSTEMS, OURS, create_system
 
 __all__ = [
     "DEFAULT_THREADS",
@@ -281,7 +281,7 @@ def run_suite(
     started = datetime.now(timezone.utc)
     run_dir = results_dir / f"{suite}-{started.strftime('%Y%m%d-%H%M%S')}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    systems = systems or [*OURS, *PEERS]
+    systems = systems or list(DEFAULT_SYSTEMS)
     with progress_bar(quiet) as bar:
         items, skipped = build_items(specs, bar)
         rows, loads = run_items(items, systems, device, run_dir, bar, threads)

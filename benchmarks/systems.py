@@ -19,6 +19,7 @@ from benchmarks.data.items import CACHE_DIR, BenchItem
 from benchmarks.rttm import Turn
 
 __all__ = [
+    "DEFAULT_SYSTEMS",
     "OURS",
     "Output",
     "PEERS",
@@ -80,14 +81,16 @@ class System(ABC):
 # name -> "module:Class"; imported only when the system is used.
 SYSTEMS: dict[str, str] = {
     "ours": "benchmarks.ours:OursCall",
+    "ours-nogate": "benchmarks.ours:OursNoGate",
     "ours-stereo": "benchmarks.ours:OursStereo",
     "energy": "benchmarks.peers.energy:EnergyBaseline",
     "silero-cluster": "benchmarks.peers.silero_cluster:SileroCluster",
     "senko": "benchmarks.peers.senko_peer:Senko",
     "pyannote-default": "benchmarks.peers.pyannote_default:PyannoteDefault",
 }
-OURS = ("ours", "ours-stereo")
 PEERS = ("energy", "silero-cluster", "senko", "pyannote-default")
+OURS = ("ours", "ours-nogate", "ours-stereo")
+DEFAULT_SYSTEMS = ("ours", "ours-stereo", *PEERS)  # ablations run only when named
 
 
 def create_system(name: str, device: str = "cpu") -> System:

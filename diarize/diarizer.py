@@ -29,9 +29,11 @@ from diarize.speakers import (
     window_count,
     window_hints,
 )
+from diarize.speech_gate import SpeechGate
 from models.config import DiarizationConfig, load_config
 from models.loader import load_model, resolve_device
 from models.pipelines import build_offline_pipeline, load_pretrained_pipeline
+from models.silero import SileroVad, load_silero_vad
 
 __all__ = ["Diarizer", "get_diarizer"]
 
@@ -55,6 +57,8 @@ class Diarizer:
         Tuned numbers (long-form windows, voiceprint thresholds) from the YAML file.
     backend
         ``"offline"`` or the pretrained pipeline's id or directory.
+    vad
+        Silero VAD for the speech gate (``speech_gate`` of the config); None: no gating.
     """
 
     pipeline: Any
@@ -62,6 +66,7 @@ class Diarizer:
     config: DiarizationConfig
     backend: str
     num_threads: int | None = None
+    vad: SileroVad | None = None
 
     @classmethod
     def load(
@@ -120,7 +125,8 @@ class Diarizer:
         if num_threads is None and resolved.type == "cpu":
             num_threads = 1
         backend = "offline" if pipeline is None else str(pipeline)
-        return cls(loaded, embedder, config, backend, num_threads)
+        vad = load_silero_vad() if config.speech_gate.enabled else None
+        return cls(loaded, embedder, config, backend, num_threads, vad)
 
     def speakers(
         self,
@@ -137,6 +143,8 @@ class Diarizer:
 
         `speech`, when given, is where the speech worth diarizing is (non-overlapping spans in
         seconds): the rest of the audio is silenced before diarization, and turns are cut to it.
+        Without it, the speech gate (Silero VAD, ``speech_gate`` of the config) silences what
+        is not speech, so that line noise is never diarized.
         `embeddings=False` skips each voice's CAM++ embedding, a third of the time on a short
         call, when nothing will compare voices; a recording longer than one window gets them
         anyway, since its windows are linked by them.
@@ -148,8 +156,12 @@ class Diarizer:
             duration_s = min(duration_s, limit_s)
         count = window_count(duration_s, long_form.window_s)
         windows = mono_windows(source, long_form.window_s, channel=channel, limit_s=limit_s)
+        gate = None
         if speech is not None:
             windows = silence_outside(windows, speech, _SPEECH_PAD_S)
+        elif self.vad is not None and self.config.speech_gate.enabled:
+            gate = SpeechGate(self.vad, self.config.speech_gate)
+            windows = gate.apply(windows)
         with _torch_threads(self.num_threads):
             turns = diarize_speakers(
                 windows,
@@ -162,6 +174,8 @@ class Diarizer:
                 embed=embeddings or count > 1,
                 progress=progress,
             )
+        if gate is not None and self.config.speech_gate.cut_turns:
+            return turns.within(gate.regions)
         return turns if speech is None else turns.within(speech)
 
     def dominant_voice(

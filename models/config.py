@@ -12,6 +12,7 @@ The file (default: ``models/offline-diarization.yaml``) is laid out like a pyann
       segmentation: {min_duration_off: ...}
       clustering: {method: ..., threshold: ..., min_cluster_size: ...}
     long_form: {...}           # windowing of long recordings (ours, not pyannote's)
+    speech_gate: {...}         # Silero VAD gating of mono audio before diarization (ours)
     voiceprints: {...}         # calibrated voiceprint thresholds (ours)
 
 Every block is loaded into a frozen dataclass; unknown or missing keys are errors.
@@ -38,6 +39,7 @@ __all__ = [
     "PipelineParams",
     "PipelineStructure",
     "SegmentationParams",
+    "SpeechGateParams",
     "VoiceprintParams",
     "load_config",
 ]
@@ -145,6 +147,31 @@ class LongFormParams:
 
 
 @dataclass(frozen=True)
+class SpeechGateParams:
+    """Speech gating of a mono recording by Silero VAD before diarization.
+
+    Audio outside the VAD's speech regions (each widened by ``pad_s``) is silenced, so a
+    stretch of line noise can neither become a speaker of its own nor be embedded into a
+    voice. ``onset``/``offset``/``min_speech_ms``/``min_silence_ms`` are those of
+    `diarize.vad.VadParams`; ``cut_turns`` also cuts the diarized turns to the padded regions.
+    """
+
+    enabled: bool
+    onset: float
+    offset: float
+    min_speech_ms: float
+    min_silence_ms: float
+    pad_s: float
+    cut_turns: bool
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.offset <= self.onset < 1.0, "need 0 < offset <= onset < 1")
+        _check(self.min_speech_ms >= 0.0, "min_speech_ms must be >= 0")
+        _check(self.min_silence_ms >= 0.0, "min_silence_ms must be >= 0")
+        _check(0.0 <= self.pad_s <= 2.0, "pad_s must be in [0, 2]")
+
+
+@dataclass(frozen=True)
 class VoiceprintParams:
     """Calibrated cosine-similarity thresholds for voiceprint matching.
 
@@ -178,11 +205,20 @@ class DiarizationConfig:
     params: PipelineParams
     long_form: LongFormParams
     voiceprints: VoiceprintParams
+    speech_gate: SpeechGateParams
     dependencies: dict[str, str] = field(default_factory=dict)
     source: str = ""
 
 
-_TOP_LEVEL = {"version", "dependencies", "pipeline", "params", "long_form", "voiceprints"}
+_TOP_LEVEL = {
+    "version",
+    "dependencies",
+    "pipeline",
+    "params",
+    "long_form",
+    "voiceprints",
+    "speech_gate",
+}
 
 
 def load_config(path: str | Path | None = None) -> DiarizationConfig:
@@ -226,6 +262,7 @@ def load_config(path: str | Path | None = None) -> DiarizationConfig:
         params=_build(PipelineParams, document["params"], path, "params"),
         long_form=_build(LongFormParams, document["long_form"], path, "long_form"),
         voiceprints=_build(VoiceprintParams, document["voiceprints"], path, "voiceprints"),
+        speech_gate=_build(SpeechGateParams, document["speech_gate"], path, "speech_gate"),
         dependencies={str(k): str(v) for k, v in (document.get("dependencies") or {}).items()},
         source=str(path),
     )

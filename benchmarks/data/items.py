@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 from benchmarks.data import sources
 from benchmarks.data.calls import call_json
-from benchmarks.data.conditions import write_condition
+from benchmarks.data.conditions import parse_noise, write_condition, write_noisy
 from benchmarks.data.conversation import Party, generate_conversation
 from benchmarks.data.voices import SAMPLE_RATE, VoicePool, real_voice, tts_voice
 from benchmarks.rttm import Turn, format_rttm, read_rttm
@@ -109,7 +110,9 @@ def build_item(spec: ItemSpec, cache_dir: Path = CACHE_DIR) -> BenchItem:
         if stored.get("key") == spec.key():
             return BenchItem.from_dict(stored["item"])
     folder.mkdir(parents=True, exist_ok=True)
-    if spec.real_uri is not None:
+    if spec.condition.startswith("noise-"):
+        item = _build_noisy(spec, folder, cache_dir)
+    elif spec.real_uri is not None:
         item = _build_real(spec, folder)
     else:
         item = _build_generated(spec, folder, cache_dir)
@@ -192,6 +195,91 @@ def _build_generated(spec: ItemSpec, folder: Path, cache_dir: Path) -> BenchItem
         params=params,
         enrolment=enrolment,
     )
+
+
+def noise_base_id(item_id: str) -> str:
+    """The call a noise-suite item renders: ``sample@noise-pink-14dB`` -> ``sample``. Every
+    condition of one call has the same conversation (its seed comes from this id)."""
+    return item_id.split("@")[0]
+
+
+def _build_noisy(spec: ItemSpec, folder: Path, cache_dir: Path) -> BenchItem:
+    """A noise-suite item: a real recording or a generated call through its line (see
+    `benchmarks.data.conditions.write_noisy`), clean or with one noise at one SNR."""
+    kind, snr_db = parse_noise(spec.condition)
+    seed = zlib.crc32(spec.item_id.encode()) ^ spec.seed
+    if spec.real_uri is not None:
+        recording = next((r for r in _real_recordings() if r.uri == spec.real_uri), None)
+        if recording is None:
+            raise Skipped(f"recording {spec.real_uri!r} not found (is ../shared/evaldata present?)")
+        audio, rate = sf.read(str(recording.audio), dtype="float32", always_2d=True)
+        audio = audio.mean(axis=1)
+        if rate != SAMPLE_RATE:
+            audio = soxr.resample(audio, rate, SAMPLE_RATE)
+        labels = list(dict.fromkeys(t.speaker for t in recording.turns))
+        ids = _unique_ids(labels)
+        reference = [Turn(t.start_s, t.end_s, ids[t.speaker]) for t in recording.turns]
+        party_ids, source, uem, enrolment = (
+            list(dict.fromkeys(ids.values())),
+            recording.source,
+            recording.uem,
+            {},
+        )
+        duration_s, own_voices = len(audio) / SAMPLE_RATE, set(labels)
+    else:
+        pools = [_voice(key, cache_dir) for key in spec.voices]
+        party_ids = ["rep"] + [f"customer-{i}" for i in range(1, len(pools))]
+        parties = [
+            Party(pid, i == 0, pool)
+            for i, (pid, pool) in enumerate(zip(party_ids, pools, strict=True))
+        ]
+        base_seed = zlib.crc32(noise_base_id(spec.item_id).encode()) ^ spec.seed
+        conversation = generate_conversation(parties, spec.duration_s, base_seed)
+        audio, reference, uem = conversation.mix(), conversation.reference, None
+        duration_s, enrolment = conversation.duration_s, _write_enrolment(parties, folder)
+        source = (
+            "generated-tts" if all(p.voice.kind == "tts" for p in parties) else "generated-real"
+        )
+        own_voices = {key.partition(":")[2] for key in spec.voices}
+    talkers = _babble_talkers(own_voices) if kind == "babble" else None
+    params = write_noisy(
+        audio,
+        [(t.start_s, t.end_s) for t in reference],
+        folder / "audio.wav",
+        np.random.default_rng(seed + 1),
+        codec=spec.codec,
+        band_limit=spec.real_uri is None,
+        kind=kind,
+        snr_db=snr_db,
+        talkers=talkers,
+    )
+    return _finish(
+        spec,
+        folder,
+        source=source,
+        audio=folder / "audio.wav",
+        reference=reference,
+        party_ids=party_ids,
+        duration_s=duration_s,
+        params=params,
+        uem=uem,
+        enrolment=enrolment,
+    )
+
+
+def _babble_talkers(exclude: set[str]) -> list[np.ndarray]:
+    """Solo speech (16 kHz) of every real speaker the benchmark has but those of `exclude`."""
+    recordings = _real_recordings()
+    clips: list[np.ndarray] = []
+    for name in sorted({t.speaker for r in recordings for t in r.turns} - exclude):
+        having = [r for r in recordings if any(t.speaker == name for t in r.turns)]
+        try:
+            clips += [u.audio for u in real_voice(name, having, name).utterances]
+        except ValueError:  # never speaks alone
+            continue
+    if not clips:
+        raise Skipped("babble needs real voices besides the call's own (../shared/evaldata)")
+    return clips
 
 
 def _condition_kind(condition: str) -> str:

@@ -1,13 +1,18 @@
-"""The two suites: ``quick`` (a sanity pass, CI) and ``full`` (the real measurement)."""
+"""The suites: ``quick`` (a sanity pass, CI), ``full`` (the real measurement) and ``noise``
+(the same real calls clean and under line noise)."""
 
 from __future__ import annotations
 
 from benchmarks.data import sources
+from benchmarks.data.conditions import NOISES, noise_condition
 from benchmarks.data.items import ItemSpec
 
-__all__ = ["CALLS", "SUITES", "long_mono_spec", "long_stereo_spec", "suite_specs"]
+__all__ = ["CALLS", "SUITES", "long_mono_spec", "long_stereo_spec", "noise_specs", "suite_specs"]
 
-SUITES = ("quick", "full")
+SUITES = ("quick", "full", "noise")
+NOISE_SNRS_DB = (10.0, 14.0, 20.0)
+# AMI excerpts in the noise suite: 2 and 3 voices (trn01 and trn02 are nearly silent)
+_NOISE_MEETINGS = ("dev00", "trn00", "trn06")
 
 # Voices of each generated call; the first is the rep.
 CALLS: dict[str, tuple[str, ...]] = {
@@ -55,6 +60,44 @@ def long_mono_spec(duration_s: float = 3600.0, seed: int = 0) -> ItemSpec:
     )
 
 
+def noise_specs(seed: int = 0) -> list[ItemSpec]:
+    """The ``noise`` suite: each call clean (``noise-clean``) and with each noise at each SNR.
+
+    The calls: pyannote's real telephone sample as mu-law and GSM 6.10 at 8 kHz and as 16 kHz
+    PCM; a generated 60 s call of the sample's two real voices through a 300-3400 Hz line,
+    mu-law; three AMI excerpts at 16 kHz, `_NOISE_MEETINGS` (where ``../shared/evaldata`` is
+    present).
+    """
+    bases = [
+        *(
+            ItemSpec(f"sample-{c or '16k'}", "", real_uri="sample", codec=c)
+            for c in ("ulaw", "gsm", None)
+        ),
+        ItemSpec("real2-ulaw-60s", "", CALLS["real2"], 60.0, codec="ulaw"),
+        *(
+            ItemSpec(r.uri, "", real_uri=r.uri)
+            for r in sources.evaldata_recordings()
+            if r.uri in _NOISE_MEETINGS
+        ),
+    ]
+    conditions = [noise_condition(None)] + [
+        noise_condition(kind, snr) for kind in NOISES for snr in NOISE_SNRS_DB
+    ]
+    return [
+        ItemSpec(
+            f"{base.item_id}@{condition}",
+            condition,
+            base.voices,
+            base.duration_s,
+            real_uri=base.real_uri,
+            seed=seed,
+            codec=base.codec,
+        )
+        for condition in conditions
+        for base in bases
+    ]
+
+
 def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
     """The items of ``suite`` in run order.
 
@@ -69,6 +112,8 @@ def suite_specs(suite: str, seed: int = 0) -> list[ItemSpec]:
     seed
         Mixed into every generated item's seed; 0 gives the published numbers.
     """
+    if suite == "noise":
+        return noise_specs(seed)
     real = [ItemSpec("sample", "real-telephone", real_uri="sample")]
     dev = [r.uri for r in sources.evaldata_recordings()]
     if suite == "quick":

@@ -201,3 +201,36 @@ def test_long_real_turns_are_cut_in_pauses_into_pieces_of_at_most_8_s():
     assert all(len(p) <= 8 * 16000 for p in pieces) and len(pieces) == 3
     assert 6.5 * 16000 <= len(pieces[0]) <= 6.6 * 16000
     assert [len(p) for p in split_long(clip[:16000], 8.0)] == [16000]
+
+
+def test_noise_items_add_the_named_noise_at_its_snr_and_keep_the_reference(tmp_path):
+    from benchmarks.data.conditions import NOISES, noise_condition, parse_noise, write_noisy
+
+    assert parse_noise(noise_condition("pink", 14.0)) == ("pink", 14.0)
+    assert parse_noise("noise-clean") == (None, None)
+    clean = build_item(
+        ItemSpec("sample-16k@noise-clean", "noise-clean", real_uri="sample"), tmp_path
+    )
+    noisy = build_item(
+        ItemSpec("sample-16k@noise-white-14dB", "noise-white-14dB", real_uri="sample"), tmp_path
+    )
+    again = build_item(
+        ItemSpec("sample-16k@noise-white-14dB", "noise-white-14dB", real_uri="sample"),
+        tmp_path / "again",
+    )
+    assert Path(noisy.audio).read_bytes() == Path(again.audio).read_bytes()
+    assert load_reference(noisy) == load_reference(clean)
+    assert noisy.params["noise"] == "white" and noisy.params["snr_db"] == 14.0
+    # the SNR is speech power over the reference's spans against the added noise
+    rng = np.random.default_rng(0)
+    speech = np.sin(np.arange(16000 * 4) / 16000 * 2 * np.pi * 440).astype(np.float32)
+    for kind in (k for k in NOISES if k != "babble"):
+        params = write_noisy(
+            speech, [(0.0, 4.0)], tmp_path / f"{kind}.wav", rng,
+            codec=None, band_limit=False, kind=kind, snr_db=10.0,
+        )  # fmt: skip
+        mixed, _ = sf.read(tmp_path / f"{kind}.wav", dtype="float64")
+        scale = np.dot(mixed, speech) / np.dot(speech, speech)
+        noise = mixed - scale * speech
+        snr = 10 * np.log10(np.mean((scale * speech) ** 2) / np.mean(noise**2))
+        assert params["noise"] == kind and abs(snr - 10.0) < 0.5, (kind, snr)

@@ -5,6 +5,12 @@ speaker, and that "speaker" takes one of the party-count slots, so the two real 
 merged into one. Silero VAD (`models.silero`) tells noise from speech far more reliably; every
 sample outside its speech regions (each widened by a pad, to keep word edges) is set to zero
 before the audio reaches pyannote, which finds nothing in digital silence.
+
+Background talkers (a call-centre floor, a television) are speech to the VAD too. A level
+floor can follow the VAD: 50 ms frames more than ``level_floor_db`` below the loud speech of
+the recording (the 95th percentile of its frame levels) are silenced as well, unless a louder
+frame is within ``level_keep_s``. It is off in the shipped configuration: it removes babble,
+but also a party who is simply quieter (see ``models/offline-diarization.yaml``, version 5).
 """
 
 from __future__ import annotations
@@ -17,9 +23,33 @@ from diarize.vad import VadParams, speech_regions
 from models.config import SpeechGateParams
 from models.silero import FRAME_SAMPLES, SileroVad
 
-__all__ = ["SpeechGate"]
+__all__ = ["SpeechGate", "level_floor"]
 
 _RATE = 16000
+_LEVEL_FRAME = 800  # 50 ms at 16 kHz
+_LOUD_PERCENTILE = 95.0
+
+
+def level_floor(waveform: np.ndarray, floor_db: float, keep_s: float) -> np.ndarray:
+    """`waveform` (16 kHz) with its frames quieter than ``loud - floor_db`` set to zero.
+
+    ``loud`` is the 95th percentile of the levels of the frames that are not silent; a quiet
+    frame within ``keep_s`` of a louder one is kept. ``floor_db <= 0`` returns `waveform`.
+    """
+    n = waveform.shape[0] // _LEVEL_FRAME
+    if floor_db <= 0 or n == 0:
+        return waveform
+    frames = waveform[: n * _LEVEL_FRAME].astype(np.float64).reshape(n, _LEVEL_FRAME)
+    level_db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+    live = level_db > -150.0  # not the digital silence the VAD left
+    if not live.any():
+        return waveform
+    loud = live & (level_db >= np.percentile(level_db[live], _LOUD_PERCENTILE) - floor_db)
+    reach = int(round(keep_s * _RATE / _LEVEL_FRAME))
+    near = np.convolve(loud.astype(np.float64), np.ones(2 * reach + 1), mode="same") > 0.5
+    out = waveform.copy()
+    out[: n * _LEVEL_FRAME][~np.repeat(near, _LEVEL_FRAME)] = 0.0
+    return out
 
 
 class SpeechGate:
@@ -66,4 +96,4 @@ class SpeechGate:
                 a, b = int(round(start_s * _RATE)), int(round(end_s * _RATE))
                 kept[a:b] = waveform[a:b]
                 self.regions.append((offset_s + start_s, offset_s + end_s))
-            yield offset_s, kept
+            yield offset_s, level_floor(kept, self.params.level_floor_db, self.params.level_keep_s)

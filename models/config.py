@@ -154,6 +154,7 @@ class SpeechGateParams:
     stretch of line noise can neither become a speaker of its own nor be embedded into a
     voice. ``onset``/``offset``/``min_speech_ms``/``min_silence_ms`` are those of
     `diarize.vad.VadParams`; ``cut_turns`` also cuts the diarized turns to the padded regions.
+    ``level_floor_db`` (0: off) and ``level_keep_s`` are those of `diarize.speech_gate.level_floor`.
     """
 
     enabled: bool
@@ -163,12 +164,16 @@ class SpeechGateParams:
     min_silence_ms: float
     pad_s: float
     cut_turns: bool
+    level_floor_db: float
+    level_keep_s: float
 
     def __post_init__(self) -> None:
         _check(0.0 < self.offset <= self.onset < 1.0, "need 0 < offset <= onset < 1")
         _check(self.min_speech_ms >= 0.0, "min_speech_ms must be >= 0")
         _check(self.min_silence_ms >= 0.0, "min_silence_ms must be >= 0")
         _check(0.0 <= self.pad_s <= 2.0, "pad_s must be in [0, 2]")
+        _check(0.0 <= self.level_floor_db <= 60.0, "level_floor_db must be in [0, 60]")
+        _check(0.0 <= self.level_keep_s <= 2.0, "level_keep_s must be in [0, 2]")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import soxr
 
 from diarize.audio import open_audio
 from diarize.example import load_sample
-from diarize.speech_gate import SpeechGate
+from diarize.speech_gate import SpeechGate, level_floor
 from models.config import load_config
 from models.silero import load_silero_vad
 from tests.scoring import der
@@ -48,7 +48,8 @@ def test_the_gate_zeroes_noise_and_keeps_every_reference_turn() -> None:
     assert silenced[spoken].mean() < 0.1  # at most a little of the reference speech is cut
     assert silenced[: int(turns[0].start_s * SAMPLE_RATE) - 3200].all()  # the leading noise
     kept_s = sum(end - start for start, end in gate.regions)
-    assert kept_s == pytest.approx((~silenced).sum() / SAMPLE_RATE, abs=0.05)
+    # the VAD's regions hold everything kept (the level floor may silence more inside them)
+    assert (~silenced).sum() / SAMPLE_RATE <= kept_s + 0.05
 
 
 def test_noise_neither_becomes_a_speaker_nor_merges_the_voices(diarizer) -> None:
@@ -59,3 +60,22 @@ def test_noise_neither_becomes_a_speaker_nor_merges_the_voices(diarizer) -> None
     assert len({s.speaker for s in segments}) == 2
     assert der(turns, segments) < 0.15
     assert all(s.end_s > turns[0].start_s - 0.5 for s in segments)  # nothing in the leading noise
+
+
+def test_the_level_floor_silences_quiet_background_and_keeps_word_edges() -> None:
+    rng = np.random.default_rng(1)
+    loud = 0.3 * rng.standard_normal(SAMPLE_RATE)  # one second of "voice"
+    quiet = 0.3 * 10 ** (-20 / 20) * rng.standard_normal(2 * SAMPLE_RATE)  # 20 dB down
+    waveform = np.concatenate([quiet, loud, quiet]).astype(np.float32)
+    out = level_floor(waveform, floor_db=10.0, keep_s=0.3)
+    assert np.array_equal(
+        out[2 * SAMPLE_RATE : 3 * SAMPLE_RATE], waveform[2 * SAMPLE_RATE : 3 * SAMPLE_RATE]
+    )
+    edge = int(0.3 * SAMPLE_RATE)
+    assert np.all(out[2 * SAMPLE_RATE - edge + 800 : 2 * SAMPLE_RATE] != 0)  # kept near the voice
+    assert np.all(out[: 2 * SAMPLE_RATE - edge - 800] == 0)  # the rest of the background: gone
+    assert np.all(out[3 * SAMPLE_RATE + edge + 800 :] == 0)
+    # background only 6 dB down is not under a 10 dB floor; 0 switches the floor off
+    near = np.concatenate([0.5 * loud, loud]).astype(np.float32)
+    assert np.array_equal(level_floor(near, 10.0, 0.3), near)
+    assert level_floor(waveform, 0.0, 0.3) is waveform

@@ -90,11 +90,13 @@ def frame_coherence(
     # shape: (num_frames, max_delay + 1): correlation at shift m = max_delay - delay
     correlation = sp_fft.irfft(spectrum, fft_size)[:, : max_delay + 1]
     energy_a = np.sum(np.square(a, dtype=np.float64), axis=1)
-    # energy of the source window aligned with the target at each shift m:
-    # b[m : m + frame_samples], updated sample by sample from the window at m = 0
-    squares = np.square(b, dtype=np.float64)
-    first = np.sum(squares[:, :frame_samples], axis=1, keepdims=True)
-    steps = squares[:, frame_samples:span] - squares[:, :max_delay]
-    energy_b = np.concatenate([first, first + np.cumsum(steps, axis=1)], axis=1)
+    # energy of the source window aligned with the target at each shift m (b[m : m + frame]):
+    # differences of one running sum of squares over the stretch of source the frames reach
+    low = int(frame_starts.min()) - max_delay
+    high = int(frame_starts.max()) + frame_samples
+    running = np.concatenate([[0.0], np.cumsum(np.square(source[low:high], dtype=np.float64))])
+    # shape: (num_frames, max_delay + 1)
+    window_starts = (frame_starts - max_delay - low)[:, None] + np.arange(max_delay + 1)
+    energy_b = np.maximum(running[window_starts + frame_samples] - running[window_starts], 0.0)
     normalised = np.abs(correlation) / np.sqrt(energy_a[:, None] * energy_b + _EPS)
     return normalised.max(axis=1)

@@ -10,6 +10,7 @@ python -m benchmarks mono-dense [--hours 0.5]
 python -m benchmarks build --suite quick|full
 python -m benchmarks reliability [--quick] [--calls N] [--processes N] [--kills N]
 python -m benchmarks batch [--calls 10] [--quick] [--workers 1,2] [--ray]
+python -m benchmarks rep-mapping [--quick] [--reps A,B] [--learned 1,3,10] [--conditions clean]
 ```
 ``run`` exits 1 when our own system crashed on a file (or could not load), never because of
 a number nor because a peer crashed or cannot run on this CPU (that peer's files are reported
@@ -81,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--ray", action="store_true", help="also run on a local Ray instance")
     batch.add_argument("--seed", type=int, default=0)
     batch.add_argument("--json", help="write the figures here (default: benchmarks/results/)")
+    reps = commands.add_parser(
+        "rep-mapping", help="who is the rep in mono calls: learned against enrolled voiceprints"
+    )
+    reps.add_argument("--quick", action="store_true", help="1 rep, 1 learned call, 2 mono calls")
+    reps.add_argument("--reps", help="comma-separated rep labels (default: all)")
+    reps.add_argument("--learned", help="comma-separated learned-call counts (default 1,3,10)")
+    reps.add_argument("--calls-per-rep", type=int, help="mono calls per rep and condition")
+    reps.add_argument("--conditions", help="comma-separated: clean, telephone (default both)")
+    reps.add_argument("--seed", type=int)
+    reps.add_argument("--json", help="write the figures here (default: benchmarks/results/)")
+    reps.add_argument("-q", "--quiet", action="store_true")
     build = commands.add_parser("build", help="only build (and cache) a suite's data")
     build.add_argument("--suite", choices=("quick", "full", "noise"), default="quick")
     build.add_argument("--seed", type=int, default=0)
@@ -190,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.batch import main as batch
 
         return batch(args)
+    if args.command == "rep-mapping":
+        from benchmarks.rep_mapping import main as rep_mapping
+
+        return rep_mapping(args)
     if args.command == "reliability":
         from benchmarks.reliability import main as reliability
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diarize.bleed import BleedParams, frame_coherence, frame_levels_db
+from diarize.bleed import BleedParams, energy_levels_db, frame_coherence, window_energies
 from diarize.channels import ChannelLayout, LayoutEvidence, LayoutParams
 from diarize.options import ProgressHook
 from diarize.segments import Segment
@@ -118,19 +118,26 @@ class _ChunkAnalyzer:
 
     def _analyse(self, chunk: np.ndarray, probs: np.ndarray) -> None:
         num_frames = chunk.shape[1] // FRAME_SAMPLES
-        # shape: (2, num_frames)
-        levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
         padded = np.concatenate([self.history, chunk], axis=1)
+        # shape: (2, len(padded) - FRAME_SAMPLES + 1): energy of every frame-long stretch of each
+        # channel, shared by the levels and every coherence below
+        energies = window_energies(padded, FRAME_SAMPLES)
+        # shape: (2, num_frames)
+        levels = energy_levels_db(
+            energies[:, self._frame_starts(np.arange(num_frames))], FRAME_SAMPLES
+        )
         raw_speech = probs >= self.params.vad.onset
-        self.leak_flags.append(self._clear_leaks(padded, probs, levels))
-        self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
+        self.leak_flags.append(self._clear_leaks(padded, energies, probs, levels))
+        self._gather_layout_evidence(padded, energies, chunk, levels, raw_speech, probs)
         self.history = padded[:, padded.shape[1] - self.max_delay :]
         self.probabilities.append(probs)
 
     def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
         return self.max_delay + frames * FRAME_SAMPLES
 
-    def _clear_leaks(self, padded: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    def _clear_leaks(
+        self, padded: np.ndarray, energies: np.ndarray, probs: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
         """Zero the speech probability of leaked frames; return where they were."""
         bleed = self.params.bleed
         flags = np.zeros(probs.shape, dtype=bool)
@@ -146,6 +153,8 @@ class _ChunkAnalyzer:
                 self._frame_starts(candidates),
                 FRAME_SAMPLES,
                 self.max_delay,
+                target_energies=energies[ch],
+                source_energies=energies[other],
             )
             leaks = candidates[coherence >= bleed.min_coherence]
             probs[ch, leaks] = 0.0
@@ -156,6 +165,7 @@ class _ChunkAnalyzer:
     def _gather_layout_evidence(
         self,
         padded: np.ndarray,
+        energies: np.ndarray,
         chunk: np.ndarray,
         levels: np.ndarray,
         raw_speech: np.ndarray,
@@ -164,16 +174,35 @@ class _ChunkAnalyzer:
         layout = self.params.layout
         joint = np.flatnonzero(raw_speech[0] & raw_speech[1])
         checked = joint[::_LAYOUT_CHECK_STRIDE]
-        starts = self._frame_starts(checked)
-        coherence = np.maximum(
-            frame_coherence(padded[0], padded[1], starts, FRAME_SAMPLES, self.max_delay),
-            frame_coherence(padded[1], padded[0], starts, FRAME_SAMPLES, self.max_delay),
-        )
-        similar = (coherence >= layout.similar_frame_coherence) & (
+        # a frame counts as similar only where the levels are close too: the coherence of the
+        # others cannot change the count, so it is not computed
+        close = checked[
             np.abs(levels[0, checked] - levels[1, checked]) < layout.similar_frame_gap_db
+        ]
+        starts = self._frame_starts(close)
+        coherence = np.maximum(
+            frame_coherence(
+                padded[0],
+                padded[1],
+                starts,
+                FRAME_SAMPLES,
+                self.max_delay,
+                target_energies=energies[0],
+                source_energies=energies[1],
+            ),
+            frame_coherence(
+                padded[1],
+                padded[0],
+                starts,
+                FRAME_SAMPLES,
+                self.max_delay,
+                target_energies=energies[1],
+                source_energies=energies[0],
+            ),
         )
+        similar = int(np.count_nonzero(coherence >= layout.similar_frame_coherence))
         speech = probs >= self.params.vad.onset
-        self.evidence.update(chunk, levels, speech, len(joint), len(checked), int(similar.sum()))
+        self.evidence.update(chunk, levels, speech, len(joint), len(checked), similar)
 
     def finish(self, duration_s: float) -> StereoAnalysis:
         """Turn the gathered frame probabilities into segments and a layout."""

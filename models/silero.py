@@ -36,6 +36,7 @@ FRAME_SAMPLES = 512  # one probability per 32 ms
 _CONTEXT_SAMPLES = 64  # the model sees the last 4 ms of the previous frame too
 _INPUT_SAMPLES = _CONTEXT_SAMPLES + FRAME_SAMPLES
 _REFLECT_PAD = 64  # the STFT input is padded on the right by reflection
+_PADDED_SAMPLES = _INPUT_SAMPLES + _REFLECT_PAD
 _N_FFT = 256
 _HOP = 128
 _HIDDEN = 128
@@ -64,23 +65,30 @@ class SileroVad:
             raise ValueError("Silero VAD weights: the STFT basis is not a Hann-windowed DFT")
         conv = [w[f"encoder.{i}.reparam_conv.weight"] for i in range(4)]
         self._bias = [w[f"encoder.{i}.reparam_conv.bias"] for i in range(4)]
-        # conv1 (stride 1, 4 steps): the three taps side by side, summed after shifting
-        self._conv1 = np.ascontiguousarray(
-            np.concatenate([k.T for k in conv[0].transpose(2, 0, 1)], 1)
-        )
-        # conv2-4 are applied tap by tap: shape of each (in, out)
-        self._taps = [
-            [np.ascontiguousarray(conv[i][:, :, k].T) for k in range(3)] for i in (1, 2, 3)
-        ]
-        # The LSTM's sigmoid gates (input, forget, output) are computed as tanh(x / 2), so one
-        # tanh serves all four gates: their weights are halved here.
-        scale = np.ones(4 * _HIDDEN, dtype=np.float32)
-        scale[: 2 * _HIDDEN] = 0.5
-        scale[3 * _HIDDEN :] = 0.5
-        self._w_ih = np.ascontiguousarray(w["decoder.rnn.weight_ih"].T * scale)
-        self._w_hh = np.ascontiguousarray(w["decoder.rnn.weight_hh"].T * scale)
-        self._b_lstm = (w["decoder.rnn.bias_ih"] + w["decoder.rnn.bias_hh"]) * scale
-        self._w_out = np.ascontiguousarray(w["decoder.decoder.2.weight"][0, :, 0])
+        # Each convolution as matrix products of stacked inputs: for an output step, the input
+        # steps its taps reach side by side (zero padding left out) times the taps stacked.
+        # conv1 (kernel 3, stride 1, padding 1) on 4 STFT steps: (129 * taps, 128) per step
+        taps1 = [np.ascontiguousarray(conv[0][:, :, k].T) for k in range(3)]
+        self._conv1 = np.ascontiguousarray(np.concatenate(taps1))
+        # conv2 (stride 2, padding 1): step 0 sees input steps 0-1 (taps 1-2), step 1 steps 1-3
+        taps2 = [np.ascontiguousarray(conv[1][:, :, k].T) for k in range(3)]
+        self._conv2 = (np.concatenate(taps2[1:]), np.concatenate(taps2))
+        # conv3 (stride 2, padding 1): one step from input steps 0-1 (taps 1-2); conv4 on one
+        # step sees its centre tap only
+        self._conv3 = np.ascontiguousarray(np.concatenate([conv[2][:, :, 1].T, conv[2][:, :, 2].T]))
+        self._conv4 = np.ascontiguousarray(conv[3][:, :, 1].T)
+        # The LSTM's gates are reordered to (input, forget, output, cell) so the three sigmoid
+        # gates are one slice, and computed as tanh(x / 2) (sigmoid(x) = (tanh(x / 2) + 1) / 2),
+        # so one tanh serves all four gates: their weights are halved here. The hidden state is
+        # carried doubled through a block (its weights halved again): exact, as scaling by a
+        # power of two is.
+        order = np.r_[0 : 2 * _HIDDEN, 3 * _HIDDEN : 4 * _HIDDEN, 2 * _HIDDEN : 3 * _HIDDEN]
+        scale = np.full(4 * _HIDDEN, 0.5, dtype=np.float32)
+        scale[3 * _HIDDEN :] = 1.0
+        self._w_ih = np.ascontiguousarray(w["decoder.rnn.weight_ih"].T[:, order] * scale)
+        self._w_hh = np.ascontiguousarray(w["decoder.rnn.weight_hh"].T[:, order] * scale * 0.5)
+        self._b_lstm = (w["decoder.rnn.bias_ih"] + w["decoder.rnn.bias_hh"])[order] * scale
+        self._w_out = np.ascontiguousarray(w["decoder.decoder.2.weight"][0, :, 0]) * 0.5
         self._b_out = float(w["decoder.decoder.2.bias"][0])
 
     def stream(self) -> SileroStream:
@@ -117,73 +125,95 @@ class SileroVad:
     def _run_frames(
         self, streams: list[SileroStream], framed: list[np.ndarray]
     ) -> list[np.ndarray]:
-        num_frames = framed[0].shape[0]
-        out = np.empty((num_frames, len(streams)), dtype=np.float32)
-        hidden = np.stack([s._hidden for s in streams])
+        num_frames, num_streams = framed[0].shape[0], len(streams)
+        out = np.empty((num_frames, num_streams), dtype=np.float32)
+        hidden = np.stack([s._hidden for s in streams]) * 2.0  # carried doubled, see __init__
         cell = np.stack([s._cell for s in streams])
         for first in range(0, num_frames, _FRAMES_PER_STEP):
             last = min(num_frames, first + _FRAMES_PER_STEP)
-            inputs = []
-            for stream, frames in zip(streams, framed, strict=True):
-                inputs.append(stream._with_context(frames[first:last]))
-            projected = self._project(np.concatenate(inputs))
+            # shape: (frames, streams, model input + reflection): the streams' rows interleaved
+            inputs = np.empty((last - first, num_streams, _PADDED_SAMPLES), dtype=np.float32)
+            for i, (stream, frames) in enumerate(zip(streams, framed, strict=True)):
+                stream._with_context(frames[first:last], inputs[:, i])
             # shape: (frames, streams, 4 * hidden)
-            projected = projected.reshape(len(streams), last - first, -1).transpose(1, 0, 2)
+            projected = self._project(inputs.reshape(-1, _PADDED_SAMPLES)).reshape(
+                last - first, num_streams, -1
+            )
             hidden, cell, states = self._lstm(projected, hidden, cell)
             out[first:last] = self._decode(states)
         for i, stream in enumerate(streams):
-            stream._hidden, stream._cell = hidden[i], cell[i]
-        return [np.ascontiguousarray(out[:, i]) for i in range(len(streams))]
+            stream._hidden, stream._cell = hidden[i] * 0.5, cell[i].copy()
+        return [np.ascontiguousarray(out[:, i]) for i in range(num_streams)]
 
-    def _project(self, inputs: np.ndarray) -> np.ndarray:
-        """(n, 576) model inputs -> (n, 4 * hidden) LSTM input terms (bias included)."""
-        n = inputs.shape[0]
-        padded = np.empty((n, _INPUT_SAMPLES + _REFLECT_PAD), dtype=np.float32)
-        padded[:, :_INPUT_SAMPLES] = inputs
-        padded[:, _INPUT_SAMPLES:] = inputs[:, -2 : -2 - _REFLECT_PAD : -1]
+    def _project(self, padded: np.ndarray) -> np.ndarray:
+        """(n, 640) model inputs -> (n, 4 * hidden) LSTM input terms (bias included).
+
+        The first 576 samples of each row are the model's input; the last 64 (its reflection
+        padding) are written here.
+        """
+        n = padded.shape[0]
+        padded[:, _INPUT_SAMPLES:] = padded[
+            :, _INPUT_SAMPLES - 2 : _INPUT_SAMPLES - 2 - _REFLECT_PAD : -1
+        ]
         windows = sliding_window_view(padded, _N_FFT, axis=1)[:, ::_HOP]
         steps = windows.shape[1]  # 4 STFT frames per model frame
-        magnitude = np.abs(sp_fft.rfft(windows.reshape(n * steps, _N_FFT) * self._window))
-        # conv1, kernel 3, padding 1: y[t] = x[t-1] W0 + x[t] W1 + x[t+1] W2
-        taps = (magnitude @ self._conv1).reshape(n, steps, 3, -1)
-        y1 = taps[:, :, 1].copy()
-        y1[:, 1:] += taps[:, :-1, 0]
-        y1[:, :-1] += taps[:, 1:, 2]
-        y1 = _relu(y1 + self._bias[0])
-        # conv2, stride 2, padding 1: 4 steps -> 2
-        (a0, a1, a2), b2 = self._taps[0], self._bias[1]
-        y2 = [
-            _relu(y1[:, 0] @ a1 + y1[:, 1] @ a2 + b2),
-            _relu(y1[:, 1] @ a0 + y1[:, 2] @ a1 + y1[:, 3] @ a2 + b2),
-        ]
+        bins = _N_FFT // 2 + 1
+        # shape: (n, steps * bins): the magnitudes of each frame's steps side by side
+        magnitude = np.abs(sp_fft.rfft(windows * self._window)).reshape(n, steps * bins)
+        # conv1, kernel 3, padding 1: y[t] = x[t-1] W0 + x[t] W1 + x[t+1] W2, one product per
+        # step over the input steps it reaches
+        y1 = np.empty((n, steps, _HIDDEN), dtype=np.float32)
+        for t in range(steps):
+            low, high = max(t - 1, 0), min(t + 1, steps - 1)
+            taps = self._conv1[(low - t + 1) * bins : (high - t + 2) * bins]
+            np.matmul(magnitude[:, low * bins : (high + 1) * bins], taps, out=y1[:, t])
+        y1 = _relu(np.add(y1, self._bias[0], out=y1))
+        # conv2, stride 2, padding 1: 4 steps -> 2 (input steps 0-1, then 1-3)
+        y2 = np.empty((n, 2, self._conv2[0].shape[1]), dtype=np.float32)
+        np.matmul(y1[:, 0:2].reshape(n, -1), self._conv2[0], out=y2[:, 0])
+        np.matmul(y1[:, 1:4].reshape(n, -1), self._conv2[1], out=y2[:, 1])
+        y2 = _relu(np.add(y2, self._bias[1], out=y2)).reshape(n, -1)
         # conv3, stride 2, padding 1: 2 steps -> 1; conv4 on one step sees its centre tap only
-        (_, c1, c2), b3 = self._taps[1], self._bias[2]
-        y3 = _relu(y2[0] @ c1 + y2[1] @ c2 + b3)
-        y4 = _relu(y3 @ self._taps[2][1] + self._bias[3])
-        return y4 @ self._w_ih + self._b_lstm
+        y3 = _relu(np.add(y2 @ self._conv3, self._bias[2]))
+        y4 = _relu(np.add(y3 @ self._conv4, self._bias[3]))
+        return np.add(y4 @ self._w_ih, self._b_lstm)
 
     def _lstm(
         self, projected: np.ndarray, hidden: np.ndarray, cell: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step the LSTM cell through (frames, streams, 4 * hidden) input terms."""
-        states = np.empty(projected.shape[:2] + (_HIDDEN,), dtype=np.float32)
-        gates = np.empty(projected.shape[1:], dtype=np.float32)
+        """Step the LSTM cell through (frames, streams, 4 * hidden) input terms.
+
+        The hidden state comes in and goes out doubled (``states`` too); one step is a few
+        in-place operations on preallocated arrays, as Python's cost per step is most of it.
+        """
         h = _HIDDEN
+        states = np.empty(projected.shape[:2] + (h,), dtype=np.float32)
+        gates = np.empty(projected.shape[1:], dtype=np.float32)
+        sigmoid, in_gate, forget = gates[:, : 3 * h], gates[:, :h], gates[:, h : 2 * h]
+        out_gate, candidate = gates[:, 2 * h : 3 * h], gates[:, 3 * h :]
+        scratch = np.empty((gates.shape[0], h), dtype=np.float32)
+        squashed = np.empty((gates.shape[0], h), dtype=np.float32)
+        cell = cell.copy()
+        matmul, add, multiply, tanh, w_hh = np.matmul, np.add, np.multiply, np.tanh, self._w_hh
         for t in range(projected.shape[0]):
-            np.matmul(hidden, self._w_hh, out=gates)
-            gates += projected[t]
-            np.tanh(gates, out=gates)
-            # sigmoid(x) = (tanh(x / 2) + 1) / 2 for the input, forget and output gates
-            cell = (
-                (gates[:, h : 2 * h] + 1.0) * cell + (gates[:, :h] + 1.0) * gates[:, 2 * h : 3 * h]
-            ) * 0.5
-            hidden = (gates[:, 3 * h :] + 1.0) * np.tanh(cell) * 0.5
-            states[t] = hidden
+            matmul(hidden, w_hh, out=gates)
+            add(gates, projected[t], out=gates)
+            tanh(gates, out=gates)
+            # twice the sigmoid: tanh(x / 2) + 1 for the input, forget and output gates
+            add(sigmoid, 1.0, out=sigmoid)
+            multiply(cell, forget, out=cell)
+            multiply(in_gate, candidate, out=scratch)
+            add(cell, scratch, out=cell)
+            multiply(cell, 0.5, out=cell)
+            tanh(cell, out=squashed)
+            hidden = states[t]
+            multiply(out_gate, squashed, out=hidden)
         return hidden, cell, states
 
     def _decode(self, states: np.ndarray) -> np.ndarray:
-        """(frames, streams, hidden) LSTM outputs -> (frames, streams) speech probabilities."""
-        logits = _relu(states) @ self._w_out + self._b_out
+        """(frames, streams, hidden) doubled LSTM outputs -> (frames, streams) probabilities."""
+        # not in place: the last state is the hidden state carried on
+        logits = np.maximum(states, 0.0) @ self._w_out + self._b_out
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 
@@ -222,13 +252,13 @@ class SileroStream:
         # shape: (num_frames, FRAME_SAMPLES)
         return samples[: num_frames * FRAME_SAMPLES].reshape(num_frames, FRAME_SAMPLES)
 
-    def _with_context(self, frames: np.ndarray) -> np.ndarray:
-        """(n, 576) model inputs: each frame prefixed with the previous frame's tail."""
-        contexts = np.empty((len(frames), _CONTEXT_SAMPLES), dtype=np.float32)
-        contexts[0] = self._context
-        contexts[1:] = frames[:-1, -_CONTEXT_SAMPLES:]
+    def _with_context(self, frames: np.ndarray, out: np.ndarray) -> None:
+        """Write the (n, 576) model inputs into ``out[:, :576]``: each frame prefixed with the
+        previous frame's tail."""
+        out[0, :_CONTEXT_SAMPLES] = self._context
+        out[1:, :_CONTEXT_SAMPLES] = frames[:-1, -_CONTEXT_SAMPLES:]
+        out[:, _CONTEXT_SAMPLES:_INPUT_SAMPLES] = frames
         self._context = frames[-1, -_CONTEXT_SAMPLES:].copy()
-        return np.concatenate([contexts, frames], axis=1)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:

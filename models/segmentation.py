@@ -16,6 +16,8 @@ from pyannote.audio import Model
 from pyannote.audio.core.task import Problem, Specifications
 from pyannote.audio.utils.powerset import Powerset
 
+from models.onnx_backend import OnnxForward
+
 __all__ = ["SoftPowersetSegmentation"]
 
 
@@ -38,6 +40,12 @@ class SoftPowersetSegmentation(Model):
         )
         self.powerset_model = powerset_model
         self.powerset = Powerset(len(specs.classes), specs.powerset_max_classes)
+        self._runner = OnnxForward(
+            powerset_model,
+            "segmentation",
+            example_shape=(1, powerset_model.hparams.num_channels, 160_000),
+            dynamic_axes={"input": {0: "batch", 2: "samples"}, "output": {0: "batch", 1: "frames"}},
+        )
         self.specifications = Specifications(
             problem=Problem.MULTI_LABEL_CLASSIFICATION,
             resolution=specs.resolution,
@@ -50,7 +58,7 @@ class SoftPowersetSegmentation(Model):
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         """(batch, channels, samples) -> (batch, frames, speakers) probabilities in [0, 1]."""
-        log_probs = self.powerset_model(waveforms)
+        log_probs = self._runner(waveforms)
         # shape: (batch, frames, powerset classes)
         return self.powerset.to_multilabel(log_probs, soft=True).clamp(0.0, 1.0)
 

@@ -9,7 +9,8 @@ folders and TMPDIR all empty). Two watchers look at the network:
   metrics, the Hugging Face hub), and still runs where strace is missing or not allowed.
 
 Afterwards the fresh home and temporary folder must be as empty as they started: no
-telemetry store, no device id, no cache.
+telemetry store, no device id, no cache, except this tool's own cache of the networks it
+exported for ONNX Runtime (``~/.cache/gong-diarize/onnx``, made from the bundled weights).
 """
 
 from __future__ import annotations
@@ -169,9 +170,16 @@ def run_private(args: list[str], tmp_path: Path, env: dict[str, str] | None = No
         command, capture_output=True, text=True, env=child_env, cwd=out, timeout=600
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    left = sorted(str(p.relative_to(tmp_path)) for p in (*home.rglob("*"), *temp.rglob("*")))
+    own_cache = home / ".cache" / "gong-diarize"
+    left = sorted(
+        str(p.relative_to(tmp_path))
+        for p in (*home.rglob("*"), *temp.rglob("*"))
+        if not (p == own_cache.parent or p == own_cache or p.is_relative_to(own_cache))
+    )
+    exported = sorted(p.relative_to(own_cache) for p in own_cache.rglob("*") if p.is_file())
     return {
         "left_behind": left,
+        "own_cache": exported,
         "python_outbound": audit_log.read_text().splitlines() if audit_log.exists() else [],
         "native_outbound": outbound_in_strace(strace_log.read_text())
         if strace_log.exists()
@@ -216,6 +224,9 @@ def test_command_sends_nothing_and_leaves_nothing(name, recordings, tmp_path) ->
     seen = run_private(_commands(recordings)[name], tmp_path)
     assert any(seen["out"].iterdir()), "the command wrote its output"
     assert seen["left_behind"] == [], "files written outside the output (telemetry, caches)"
+    assert all(p.parent.name == "onnx" and p.suffix == ".onnx" for p in seen["own_cache"]), (
+        "this tool's cache holds exported networks only"
+    )
     assert seen["python_outbound"] == [], "network attempts from Python code"
     if STRACE_MISSING is not None:
         pytest.skip(f"native sockets not watched: {STRACE_MISSING}")
@@ -226,8 +237,8 @@ def test_command_sends_nothing_and_leaves_nothing(name, recordings, tmp_path) ->
 def test_the_watch_sees_onnxruntime_telemetry_when_the_user_turns_it_on(recordings, tmp_path):
     """A user's explicit ORT_DISABLE_TELEMETRY=0 is respected, and the file check catches it.
 
-    No command of ours runs ONNX Runtime any more (Silero runs in numpy), so the child loads
-    Silero through ONNX Runtime first, as a dependency or a user's own step would."""
+    The stereo command runs no ONNX Runtime (Silero runs in numpy; only the mono networks
+    do), so the child loads Silero through ONNX Runtime first, as a user's own step would."""
     args = _commands(recordings)["timeline-stereo"]
     env = {"ORT_DISABLE_TELEMETRY": "0", "PRIVACY_CANARY": "onnxruntime"}
     seen = run_private(args, tmp_path, env=env)

@@ -18,6 +18,7 @@ from scipy import fft as sp_fft
 
 __all__ = [
     "BleedParams",
+    "coherent_frames",
     "energy_levels_db",
     "frame_coherence",
     "frame_levels_db",
@@ -26,6 +27,8 @@ __all__ = [
 
 _EPS = 1e-10
 _BATCH_FRAMES = 128
+_PROBE_FRAMES = 32  # frames scored over every delay to find the likely ones
+_PROBE_DELAYS = 3  # the most frequent delays among them, tried on every frame
 
 
 @dataclass(frozen=True)
@@ -136,24 +139,137 @@ def frame_coherence(
     if len(frame_starts) == 0:
         return np.zeros(0, dtype=np.float32)
     frame_starts = np.asarray(frame_starts, dtype=np.intp)
+    energies = _Energies.of(
+        target, source, frame_starts, frame_samples, max_delay, target_energies, source_energies
+    )
+    return _coherence(target, source, frame_starts, frame_samples, max_delay, energies)[0]
+
+
+def coherent_frames(
+    target: np.ndarray,
+    source: np.ndarray,
+    frame_starts: np.ndarray,
+    frame_samples: int,
+    max_delay: int,
+    threshold: float,
+    *,
+    target_energies: np.ndarray | None = None,
+    source_energies: np.ndarray | None = None,
+) -> np.ndarray:
+    """Which frames' `frame_coherence` reaches `threshold`, found with less work.
+
+    A leak's delay holds from frame to frame (one echo path), and the normalised correlation
+    at any one delay is a lower bound of the largest. So a spread sample of frames is scored
+    over every delay, the delays that explained those frames are tried first on all the
+    others (one dot product each), and only the frames none of them explains are scored over
+    every delay. The answer is that of ``frame_coherence(...) >= threshold``.
+
+    Parameters
+    ----------
+    target, source, frame_starts, frame_samples, max_delay, target_energies, source_energies
+        As for `frame_coherence`.
+    threshold
+        The coherence a frame must reach.
+
+    Returns
+    -------
+    shape: (len(frame_starts),), bool.
+    """
+    frame_starts = np.asarray(frame_starts, dtype=np.intp)
+    num_frames = len(frame_starts)
+    if num_frames == 0 or threshold <= 0:  # every coherence is at least 0
+        return np.full(num_frames, threshold <= 0)
+    energies = _Energies.of(
+        target, source, frame_starts, frame_samples, max_delay, target_energies, source_energies
+    )
+    if num_frames < 2 * _PROBE_FRAMES:
+        best = _coherence(target, source, frame_starts, frame_samples, max_delay, energies)[0]
+        return best >= threshold
+    found = np.zeros(num_frames, dtype=bool)
+    undecided = np.ones(num_frames, dtype=bool)
+    probes = np.unique(np.linspace(0, num_frames - 1, _PROBE_FRAMES).astype(np.intp))
+    best, shifts = _coherence(
+        target, source, frame_starts[probes], frame_samples, max_delay, energies, shifts=True
+    )
+    found[probes] = best >= threshold
+    undecided[probes] = False
+    # the delays that explained the sample, the most frequent first
+    delays, counts = np.unique(max_delay - shifts[found[probes]], return_counts=True)
+    targets = sliding_window_view(target, frame_samples)
+    sources = sliding_window_view(source, frame_samples)
+    for delay in delays[np.argsort(-counts, kind="stable")][:_PROBE_DELAYS]:
+        rest = np.flatnonzero(undecided)
+        if len(rest) == 0:
+            break
+        starts = frame_starts[rest]
+        correlation = np.einsum("ij,ij->i", targets[starts], sources[starts - delay])
+        denominator = energies.target(starts) * energies.source(starts - delay) + _EPS
+        hit = np.square(correlation) >= threshold * threshold * denominator
+        found[rest[hit]] = True
+        undecided[rest[hit]] = False
+    rest = np.flatnonzero(undecided)
+    if len(rest):
+        best = _coherence(target, source, frame_starts[rest], frame_samples, max_delay, energies)
+        found[rest] = best[0] >= threshold
+    return found
+
+
+@dataclass(frozen=True)
+class _Energies:
+    """Frame-window energies of both channels: given for whole channels, or computed over the
+    stretch the frames reach (``offset``: the sample index of entry 0)."""
+
+    target_energies: np.ndarray
+    target_offset: int
+    source_energies: np.ndarray
+    source_offset: int
+
+    @classmethod
+    def of(
+        cls,
+        target: np.ndarray,
+        source: np.ndarray,
+        frame_starts: np.ndarray,
+        frame_samples: int,
+        max_delay: int,
+        target_energies: np.ndarray | None,
+        source_energies: np.ndarray | None,
+    ) -> _Energies:
+        low = int(frame_starts.min()) - max_delay
+        high = int(frame_starts.max()) + frame_samples
+        target_offset = source_offset = 0
+        if target_energies is None:
+            target_energies, target_offset = window_energies(target[low:high], frame_samples), low
+        if source_energies is None:
+            source_energies, source_offset = window_energies(source[low:high], frame_samples), low
+        return cls(target_energies, target_offset, source_energies, source_offset)
+
+    def target(self, starts: np.ndarray) -> np.ndarray:
+        """float32 energies of the target windows starting at `starts`."""
+        return self.target_energies[starts - self.target_offset].astype(np.float32)
+
+    def source(self, starts: np.ndarray) -> np.ndarray:
+        """float32 energies of the source windows starting at `starts`."""
+        return self.source_energies[starts - self.source_offset].astype(np.float32)
+
+
+def _coherence(
+    target: np.ndarray,
+    source: np.ndarray,
+    frame_starts: np.ndarray,
+    frame_samples: int,
+    max_delay: int,
+    energies: _Energies,
+    shifts: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`frame_coherence` of non-empty `frame_starts`, and with `shifts`, the shift
+    (``max_delay`` - delay) where each frame's largest correlation is."""
     span = frame_samples + max_delay
-    low = int(frame_starts.min()) - max_delay
-    high = int(frame_starts.max()) + frame_samples
-    if target_energies is None:
-        target_energies = window_energies(target[low:high], frame_samples)
-        target_offset = low
-    else:
-        target_offset = 0
-    if source_energies is None:
-        source_energies = window_energies(source[low:high], frame_samples)
-        source_offset = low
-    else:
-        source_offset = 0
-    energy_a = target_energies[frame_starts - target_offset].astype(np.float32)
+    energy_a = energies.target(frame_starts)
     # energy of the source window aligned with the target at each shift m = max_delay - delay
     # (b[m : m + frame] below): shape (num_frames, max_delay + 1), one row per frame
-    energy_rows = sliding_window_view(source_energies, max_delay + 1)
-    row_starts = frame_starts - max_delay - source_offset
+    energy_rows = sliding_window_view(energies.source_energies, max_delay + 1)
+    row_starts = frame_starts - max_delay - energies.source_offset
     targets = sliding_window_view(target, frame_samples)
     # source from `max_delay` samples before each frame to its end
     sources = sliding_window_view(source, span)
@@ -161,19 +277,25 @@ def frame_coherence(
     # over span samples (zero-padded) never wraps around.
     fft_size = 1 << int(np.ceil(np.log2(span)))
     best = np.empty(len(frame_starts), dtype=np.float32)
+    where = np.empty(len(frame_starts), dtype=np.intp) if shifts else None
     # frames in batches: the (frames, shifts) scratch stays in the cache
     for first in range(0, len(frame_starts), _BATCH_FRAMES):
-        starts = frame_starts[first : first + _BATCH_FRAMES]
+        batch = slice(first, first + _BATCH_FRAMES)
+        starts = frame_starts[batch]
         # single-precision FFTs: twice as fast, and ample for a correlation that is thresholded
         spectrum = sp_fft.rfft(targets[starts], fft_size)
         np.conjugate(spectrum, out=spectrum)
         spectrum *= sp_fft.rfft(sources[starts - max_delay], fft_size)
         # shape: (batch, max_delay + 1): correlation at each shift
         score = np.square(sp_fft.irfft(spectrum, fft_size)[:, : max_delay + 1])
-        denominator = energy_rows[row_starts[first : first + _BATCH_FRAMES]].astype(np.float32)
-        denominator *= energy_a[first : first + _BATCH_FRAMES, None]
+        denominator = energy_rows[row_starts[batch]].astype(np.float32)
+        denominator *= energy_a[batch, None]
         denominator += _EPS
         score /= denominator
         # the largest squared normalised correlation, rooted once per frame
-        best[first : first + _BATCH_FRAMES] = score.max(axis=1)
-    return np.sqrt(best, out=best)
+        if where is None:
+            best[batch] = score.max(axis=1)
+        else:
+            where[batch] = score.argmax(axis=1)
+            best[batch] = score[np.arange(len(starts)), where[batch]]
+    return np.sqrt(best, out=best), where

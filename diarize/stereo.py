@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diarize.bleed import BleedParams, energy_levels_db, frame_coherence, window_energies
+from diarize.bleed import BleedParams, coherent_frames, energy_levels_db, window_energies
 from diarize.channels import ChannelLayout, LayoutEvidence, LayoutParams
 from diarize.options import ProgressHook
 from diarize.segments import Segment
@@ -147,16 +147,17 @@ class _ChunkAnalyzer:
                 (probs[ch] >= self.params.vad.offset)
                 & (levels[other] - levels[ch] >= bleed.min_level_gap_db)
             )
-            coherence = frame_coherence(
+            leaked = coherent_frames(
                 padded[ch],
                 padded[other],
                 self._frame_starts(candidates),
                 FRAME_SAMPLES,
                 self.max_delay,
+                bleed.min_coherence,
                 target_energies=energies[ch],
                 source_energies=energies[other],
             )
-            leaks = candidates[coherence >= bleed.min_coherence]
+            leaks = candidates[leaked]
             probs[ch, leaks] = 0.0
             flags[ch, leaks] = True
             self.leaked[ch] += len(leaks)
@@ -180,27 +181,27 @@ class _ChunkAnalyzer:
             np.abs(levels[0, checked] - levels[1, checked]) < layout.similar_frame_gap_db
         ]
         starts = self._frame_starts(close)
-        coherence = np.maximum(
-            frame_coherence(
-                padded[0],
-                padded[1],
-                starts,
-                FRAME_SAMPLES,
-                self.max_delay,
-                target_energies=energies[0],
-                source_energies=energies[1],
-            ),
-            frame_coherence(
-                padded[1],
-                padded[0],
-                starts,
-                FRAME_SAMPLES,
-                self.max_delay,
-                target_energies=energies[1],
-                source_energies=energies[0],
-            ),
+        threshold = layout.similar_frame_coherence
+        either = coherent_frames(
+            padded[0],
+            padded[1],
+            starts,
+            FRAME_SAMPLES,
+            self.max_delay,
+            threshold,
+            target_energies=energies[0],
+            source_energies=energies[1],
+        ) | coherent_frames(
+            padded[1],
+            padded[0],
+            starts,
+            FRAME_SAMPLES,
+            self.max_delay,
+            threshold,
+            target_energies=energies[1],
+            source_energies=energies[0],
         )
-        similar = int(np.count_nonzero(coherence >= layout.similar_frame_coherence))
+        similar = int(np.count_nonzero(either))
         speech = probs >= self.params.vad.onset
         self.evidence.update(chunk, levels, speech, len(joint), len(checked), similar)
 

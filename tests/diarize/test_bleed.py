@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diarize.bleed import frame_coherence, window_energies
+from diarize.bleed import coherent_frames, frame_coherence, window_energies
 
 
 def _by_definition(target, source, starts, frame, max_delay) -> np.ndarray:
@@ -70,3 +70,30 @@ def test_coherence_with_shared_energies_equals_its_own() -> None:
     )
     np.testing.assert_allclose(shared, alone, atol=1e-5)
     assert alone.min() > 0.9
+
+
+def test_coherent_frames_give_the_thresholded_coherence() -> None:
+    """Leaks at one delay, then at another, then the channel's own voice: the fast answer is
+    the full score thresholded, frame by frame, whichever delay the sample favoured."""
+    rng = np.random.default_rng(6)
+    n = 512 * 200
+    source = (rng.standard_normal(n) * rng.uniform(0.05, 1.0, n)).astype(np.float32)
+    noise = 0.02 * rng.standard_normal(n)
+    target = np.concatenate(
+        [
+            0.1 * np.roll(source, 40)[: n // 2],  # a leak 40 samples late
+            0.1 * np.roll(source, 300)[n // 2 : 3 * n // 4],  # then 300 samples late
+            rng.standard_normal(n // 4),  # then own speech
+        ]
+    )
+    target = (target + noise).astype(np.float32)
+    starts = 480 + np.arange(0, 199) * 512
+    for threshold in (0.5, 0.9, 0.99):
+        full = frame_coherence(target, source, starts, 512, 480) >= threshold
+        fast = coherent_frames(target, source, starts, 512, 480, threshold)
+        np.testing.assert_array_equal(fast, full)
+    leaked = coherent_frames(target, source, starts, 512, 480, 0.5)
+    assert leaked[starts + 512 <= 3 * n // 4].all()  # both delays found
+    assert not leaked[starts >= 3 * n // 4].any()
+    assert coherent_frames(target, source, starts[:5], 512, 480, 0.0).all()
+    assert coherent_frames(target, source, starts[:0], 512, 480, 0.5).shape == (0,)

@@ -19,7 +19,6 @@ from scipy import fft as sp_fft
 __all__ = [
     "BleedParams",
     "coherent_frames",
-    "energy_levels_db",
     "frame_coherence",
     "frame_levels_db",
     "window_energies",
@@ -57,12 +56,6 @@ class BleedParams:
 def frame_levels_db(frames: np.ndarray) -> np.ndarray:
     """Level in dBFS of each frame; frames shape: (..., num_frames, frame_samples)."""
     return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=-1) + _EPS)
-
-
-def energy_levels_db(energies: np.ndarray, samples: int) -> np.ndarray:
-    """Level in dBFS of stretches of `samples` samples from their energies (sums of squares):
-    the same as `frame_levels_db` of the stretches themselves."""
-    return 10 * np.log10(np.asarray(energies, dtype=np.float64) / samples + _EPS)
 
 
 def window_energies(signal: np.ndarray, window: int) -> np.ndarray:
@@ -109,9 +102,6 @@ def frame_coherence(
     frame_starts: np.ndarray,
     frame_samples: int,
     max_delay: int,
-    *,
-    target_energies: np.ndarray | None = None,
-    source_energies: np.ndarray | None = None,
 ) -> np.ndarray:
     """How well each target frame is explained by a delayed copy of `source`.
 
@@ -126,10 +116,6 @@ def frame_coherence(
         Frame length in samples.
     max_delay
         Largest delay, in samples, of ``target`` behind ``source``.
-    target_energies, source_energies
-        ``window_energies(target, frame_samples)`` and ``window_energies(source,
-        frame_samples)``, where the caller has them already (several calls on the same
-        channels); computed here otherwise, over the stretch the frames reach only.
 
     Returns
     -------
@@ -138,11 +124,8 @@ def frame_coherence(
     """
     if len(frame_starts) == 0:
         return np.zeros(0, dtype=np.float32)
-    frame_starts = np.asarray(frame_starts, dtype=np.intp)
-    energies = _Energies.of(
-        target, source, frame_starts, frame_samples, max_delay, target_energies, source_energies
-    )
-    return _coherence(target, source, frame_starts, frame_samples, max_delay, energies)[0]
+    starts = np.asarray(frame_starts, dtype=np.intp)
+    return _coherence(target, source, starts, frame_samples, max_delay)[0]
 
 
 def coherent_frames(
@@ -152,9 +135,6 @@ def coherent_frames(
     frame_samples: int,
     max_delay: int,
     threshold: float,
-    *,
-    target_energies: np.ndarray | None = None,
-    source_energies: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which frames' `frame_coherence` reaches `threshold`, found with less work.
 
@@ -166,7 +146,7 @@ def coherent_frames(
 
     Parameters
     ----------
-    target, source, frame_starts, frame_samples, max_delay, target_energies, source_energies
+    target, source, frame_starts, frame_samples, max_delay
         As for `frame_coherence`.
     threshold
         The coherence a frame must reach.
@@ -179,17 +159,14 @@ def coherent_frames(
     num_frames = len(frame_starts)
     if num_frames == 0 or threshold <= 0:  # every coherence is at least 0
         return np.full(num_frames, threshold <= 0)
-    energies = _Energies.of(
-        target, source, frame_starts, frame_samples, max_delay, target_energies, source_energies
-    )
     if num_frames < 2 * _PROBE_FRAMES:
-        best = _coherence(target, source, frame_starts, frame_samples, max_delay, energies)[0]
+        best = _coherence(target, source, frame_starts, frame_samples, max_delay)[0]
         return best >= threshold
     found = np.zeros(num_frames, dtype=bool)
     undecided = np.ones(num_frames, dtype=bool)
     probes = np.unique(np.linspace(0, num_frames - 1, _PROBE_FRAMES).astype(np.intp))
     best, shifts = _coherence(
-        target, source, frame_starts[probes], frame_samples, max_delay, energies, shifts=True
+        target, source, frame_starts[probes], frame_samples, max_delay, shifts=True
     )
     found[probes] = best >= threshold
     undecided[probes] = False
@@ -202,55 +179,17 @@ def coherent_frames(
         if len(rest) == 0:
             break
         starts = frame_starts[rest]
-        correlation = np.einsum("ij,ij->i", targets[starts], sources[starts - delay])
-        denominator = energies.target(starts) * energies.source(starts - delay) + _EPS
-        hit = np.square(correlation) >= threshold * threshold * denominator
+        a, b = targets[starts], sources[starts - delay]
+        correlation = np.einsum("ij,ij->i", a, b)
+        energy = np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b) + _EPS
+        hit = np.square(correlation) >= threshold * threshold * energy
         found[rest[hit]] = True
         undecided[rest[hit]] = False
     rest = np.flatnonzero(undecided)
     if len(rest):
-        best = _coherence(target, source, frame_starts[rest], frame_samples, max_delay, energies)
-        found[rest] = best[0] >= threshold
+        best = _coherence(target, source, frame_starts[rest], frame_samples, max_delay)[0]
+        found[rest] = best >= threshold
     return found
-
-
-@dataclass(frozen=True)
-class _Energies:
-    """Frame-window energies of both channels: given for whole channels, or computed over the
-    stretch the frames reach (``offset``: the sample index of entry 0)."""
-
-    target_energies: np.ndarray
-    target_offset: int
-    source_energies: np.ndarray
-    source_offset: int
-
-    @classmethod
-    def of(
-        cls,
-        target: np.ndarray,
-        source: np.ndarray,
-        frame_starts: np.ndarray,
-        frame_samples: int,
-        max_delay: int,
-        target_energies: np.ndarray | None,
-        source_energies: np.ndarray | None,
-    ) -> _Energies:
-        low = int(frame_starts.min()) - max_delay
-        high = int(frame_starts.max()) + frame_samples
-        target_offset = source_offset = 0
-        if target_energies is None:
-            target_energies, target_offset = window_energies(target[low:high], frame_samples), low
-        if source_energies is None:
-            source_energies, source_offset = window_energies(source[low:high], frame_samples), low
-        return cls(target_energies, target_offset, source_energies, source_offset)
-
-    def target(self, starts: np.ndarray) -> np.ndarray:
-        """float32 energies of the target windows starting at `starts`."""
-        return self.target_energies[starts - self.target_offset].astype(np.float32)
-
-    def source(self, starts: np.ndarray) -> np.ndarray:
-        """float32 energies of the source windows starting at `starts`."""
-        return self.source_energies[starts - self.source_offset].astype(np.float32)
 
 
 def _coherence(
@@ -259,17 +198,11 @@ def _coherence(
     frame_starts: np.ndarray,
     frame_samples: int,
     max_delay: int,
-    energies: _Energies,
     shifts: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """`frame_coherence` of non-empty `frame_starts`, and with `shifts`, the shift
     (``max_delay`` - delay) where each frame's largest correlation is."""
     span = frame_samples + max_delay
-    energy_a = energies.target(frame_starts)
-    # energy of the source window aligned with the target at each shift m = max_delay - delay
-    # (b[m : m + frame] below): shape (num_frames, max_delay + 1), one row per frame
-    energy_rows = sliding_window_view(energies.source_energies, max_delay + 1)
-    row_starts = frame_starts - max_delay - energies.source_offset
     targets = sliding_window_view(target, frame_samples)
     # source from `max_delay` samples before each frame to its end
     sources = sliding_window_view(source, span)
@@ -282,14 +215,16 @@ def _coherence(
     for first in range(0, len(frame_starts), _BATCH_FRAMES):
         batch = slice(first, first + _BATCH_FRAMES)
         starts = frame_starts[batch]
+        a = targets[starts]
+        b = sources[starts - max_delay]
         # single-precision FFTs: twice as fast, and ample for a correlation that is thresholded
-        spectrum = sp_fft.rfft(targets[starts], fft_size)
+        spectrum = sp_fft.rfft(a, fft_size)
         np.conjugate(spectrum, out=spectrum)
-        spectrum *= sp_fft.rfft(sources[starts - max_delay], fft_size)
-        # shape: (batch, max_delay + 1): correlation at each shift
+        spectrum *= sp_fft.rfft(b, fft_size)
+        # shape: (batch, max_delay + 1): correlation at each shift m, against b[m : m + frame]
         score = np.square(sp_fft.irfft(spectrum, fft_size)[:, : max_delay + 1])
-        denominator = energy_rows[row_starts[batch]].astype(np.float32)
-        denominator *= energy_a[batch, None]
+        denominator = window_energies(b, frame_samples)
+        denominator *= np.einsum("ij,ij->i", a, a)[:, None]
         denominator += _EPS
         score /= denominator
         # the largest squared normalised correlation, rooted once per frame

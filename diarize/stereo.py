@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diarize.bleed import BleedParams, coherent_frames, energy_levels_db, window_energies
+from diarize.bleed import BleedParams, coherent_frames, frame_levels_db
 from diarize.channels import ChannelLayout, LayoutEvidence, LayoutParams
 from diarize.options import ProgressHook
 from diarize.segments import Segment
@@ -118,26 +118,19 @@ class _ChunkAnalyzer:
 
     def _analyse(self, chunk: np.ndarray, probs: np.ndarray) -> None:
         num_frames = chunk.shape[1] // FRAME_SAMPLES
-        padded = np.concatenate([self.history, chunk], axis=1)
-        # shape: (2, len(padded) - FRAME_SAMPLES + 1): energy of every frame-long stretch of each
-        # channel, shared by the levels and every coherence below
-        energies = window_energies(padded, FRAME_SAMPLES)
         # shape: (2, num_frames)
-        levels = energy_levels_db(
-            energies[:, self._frame_starts(np.arange(num_frames))], FRAME_SAMPLES
-        )
+        levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
+        padded = np.concatenate([self.history, chunk], axis=1)
         raw_speech = probs >= self.params.vad.onset
-        self.leak_flags.append(self._clear_leaks(padded, energies, probs, levels))
-        self._gather_layout_evidence(padded, energies, chunk, levels, raw_speech, probs)
+        self.leak_flags.append(self._clear_leaks(padded, probs, levels))
+        self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
         self.history = padded[:, padded.shape[1] - self.max_delay :]
         self.probabilities.append(probs)
 
     def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
         return self.max_delay + frames * FRAME_SAMPLES
 
-    def _clear_leaks(
-        self, padded: np.ndarray, energies: np.ndarray, probs: np.ndarray, levels: np.ndarray
-    ) -> np.ndarray:
+    def _clear_leaks(self, padded: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Zero the speech probability of leaked frames; return where they were."""
         bleed = self.params.bleed
         flags = np.zeros(probs.shape, dtype=bool)
@@ -154,8 +147,6 @@ class _ChunkAnalyzer:
                 FRAME_SAMPLES,
                 self.max_delay,
                 bleed.min_coherence,
-                target_energies=energies[ch],
-                source_energies=energies[other],
             )
             leaks = candidates[leaked]
             probs[ch, leaks] = 0.0
@@ -166,7 +157,6 @@ class _ChunkAnalyzer:
     def _gather_layout_evidence(
         self,
         padded: np.ndarray,
-        energies: np.ndarray,
         chunk: np.ndarray,
         levels: np.ndarray,
         raw_speech: np.ndarray,
@@ -189,8 +179,6 @@ class _ChunkAnalyzer:
             FRAME_SAMPLES,
             self.max_delay,
             threshold,
-            target_energies=energies[0],
-            source_energies=energies[1],
         ) | coherent_frames(
             padded[1],
             padded[0],
@@ -198,8 +186,6 @@ class _ChunkAnalyzer:
             FRAME_SAMPLES,
             self.max_delay,
             threshold,
-            target_energies=energies[1],
-            source_energies=energies[0],
         )
         similar = int(np.count_nonzero(either))
         speech = probs >= self.params.vad.onset

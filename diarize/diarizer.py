@@ -30,6 +30,7 @@ from diarize.speakers import (
     window_hints,
 )
 from diarize.speech_gate import SpeechGate
+from models.campplus import CAMPPlusEmbedding
 from models.config import DiarizationConfig, load_config
 from models.loader import load_model, resolve_device
 from models.pipelines import build_offline_pipeline, load_pretrained_pipeline
@@ -121,7 +122,9 @@ class Diarizer:
             loaded = load_pretrained_pipeline(
                 pipeline, token=token, device=resolved, trust=trust_pipeline
             )
-        embedder = load_model(config.structure.embedding, device=resolved)
+        embedder = _pipeline_campplus(loaded) if pipeline is None else None
+        if embedder is None:
+            embedder = load_model(config.structure.embedding, device=resolved)
         if num_threads is None and resolved.type == "cpu":
             num_threads = 1
         backend = "offline" if pipeline is None else str(pipeline)
@@ -229,3 +232,10 @@ def get_diarizer(options: Options | None = None) -> Diarizer:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return diarizer
+
+
+def _pipeline_campplus(pipeline: Any) -> CAMPPlusEmbedding | None:
+    """The offline pipeline's own CAM++, to embed voices with (loading it twice costs a second
+    of start-up; its speech cap applies to the pipeline's masked calls only)."""
+    model = getattr(getattr(pipeline, "_embedding", None), "model_", None)
+    return model if isinstance(model, CAMPPlusEmbedding) else None

@@ -50,8 +50,9 @@ class CAMPPlusEmbedding(Model):
     chunk_duration_s
         Longest input pyannote is told to expect (its segmentation window).
     max_speech_s
-        Embed at most this much speech (the middle of what a mask selects); ``None``: all.
-        CAM++ costs grow with the input, and a few seconds identify a voice well enough.
+        Embed at most this much of the speech a mask selects (its middle); ``None``: all.
+        CAM++ costs grow with the input, and a few seconds identify a voice well enough. A
+        call without masks (a voiceprint's chosen speech) always embeds all of its input.
     """
 
     def __init__(
@@ -141,7 +142,7 @@ class CAMPPlusEmbedding(Model):
             keep = F.interpolate(weights[:, None].float(), size=num_frames, mode="nearest")
             keep = keep[:, 0] > 0.5
         # shape: (batch, num_frames)
-        max_speech_s = self.hparams.get("max_speech_s")
+        max_speech_s = None if weights is None else self.hparams.get("max_speech_s")
         limit = None if max_speech_s is None else int(max_speech_s * 1000 / _FRAME_SHIFT_MS)
         features: list[torch.Tensor | None] = []
         for frames, mask in zip(fbank, keep, strict=True):

@@ -40,7 +40,7 @@ _PADDED_SAMPLES = _INPUT_SAMPLES + _REFLECT_PAD
 _N_FFT = 256
 _HOP = 128
 _HIDDEN = 128
-_FRAMES_PER_STEP = 512  # frames whose features are computed at once (a few MB of scratch)
+_FRAMES_PER_STEP = 256  # frames whose features are computed at once (scratch of about 1 MB)
 _MODEL_FILE = "silero_vad.jit"
 _PREFIX = "_model."  # the 16 kHz model inside the archive (``_model_8k`` is the other)
 _BLAS = ThreadpoolController()
@@ -194,10 +194,10 @@ class SileroVad:
         scratch = np.empty((gates.shape[0], h), dtype=np.float32)
         squashed = np.empty((gates.shape[0], h), dtype=np.float32)
         cell = cell.copy()
-        matmul, add, multiply, tanh, w_hh = np.matmul, np.add, np.multiply, np.tanh, self._w_hh
-        for t in range(projected.shape[0]):
-            matmul(hidden, w_hh, out=gates)
-            add(gates, projected[t], out=gates)
+        dot, add, multiply, tanh, w_hh = np.dot, np.add, np.multiply, np.tanh, self._w_hh
+        for inputs, state in zip(projected, states, strict=True):
+            dot(hidden, w_hh, out=gates)
+            add(gates, inputs, out=gates)
             tanh(gates, out=gates)
             # twice the sigmoid: tanh(x / 2) + 1 for the input, forget and output gates
             add(sigmoid, 1.0, out=sigmoid)
@@ -206,8 +206,8 @@ class SileroVad:
             add(cell, scratch, out=cell)
             multiply(cell, 0.5, out=cell)
             tanh(cell, out=squashed)
-            hidden = states[t]
-            multiply(out_gate, squashed, out=hidden)
+            multiply(out_gate, squashed, out=state)
+            hidden = state
         return hidden, cell, states
 
     def _decode(self, states: np.ndarray) -> np.ndarray:

@@ -14,15 +14,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from pyannote.core import Annotation
 from scipy.optimize import linear_sum_assignment
 
 from diarize.audio import AudioSource
 from diarize.errors import ChannelLayoutError
 from diarize.segments import Segment, intersect, merge_close
+
+if TYPE_CHECKING:  # torch and pyannote load with the diarizer: the stereo path needs neither
+    import torch
+    from pyannote.core import Annotation
 
 __all__ = [
     "SAMPLE_RATE",
@@ -237,6 +240,8 @@ def embed_speech(
     (embedding, seconds used)
         ``(None, 0.0)`` when no turn is long enough.
     """
+    import torch
+
     spans = sorted(
         ((s, e) for s, e in turns if e - s >= _MIN_EMBED_TURN_S), key=lambda t: t[0] - t[1]
     )
@@ -403,6 +408,8 @@ def diarize_speakers(
 
 def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
     """One pyannote call on one window, its progress reported in seconds of audio."""
+    import torch
+
     file = {"waveform": torch.from_numpy(waveform)[None], "sample_rate": SAMPLE_RATE}
     kwargs = {k: v for k, v in vars(hints).items() if v is not None}
 
@@ -424,6 +431,8 @@ def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
 
 def _annotations(output) -> tuple[Annotation, Annotation]:
     """(overlapped, exclusive) annotations from a pyannote 4 output or a legacy Annotation."""
+    from pyannote.core import Annotation
+
     if isinstance(output, Annotation):
         return output, _exclusive(output)
     return output.speaker_diarization, output.exclusive_speaker_diarization
@@ -431,6 +440,8 @@ def _annotations(output) -> tuple[Annotation, Annotation]:
 
 def _exclusive(annotation: Annotation) -> Annotation:
     """A non-overlapping version of a legacy output: overlapped stretches are left out."""
+    from pyannote.core import Annotation
+
     result = Annotation(uri=annotation.uri)
     for segment, track, label in annotation.itertracks(yield_label=True):
         result[segment, track] = label

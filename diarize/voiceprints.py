@@ -41,7 +41,6 @@ import numpy as np
 import platformdirs
 import soxr
 from scipy.optimize import linear_sum_assignment
-from scipy.signal import butter, sosfilt
 
 from diarize.audio import AudioSource, open_audio
 from diarize.errors import AudioLoadError, ConfigError
@@ -318,6 +317,8 @@ def is_narrowband(source: AudioSource) -> bool:
 def telephone_band(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono `samples` as a telephone line carries them: 8 kHz, 300-3400 Hz, back at the
     input rate (the codec is not simulated)."""
+    from scipy.signal import butter, sosfilt  # a second of start-up the stereo path skips
+
     narrow = soxr.resample(samples, sample_rate, NARROWBAND_RATE)
     band = butter(4, (300, 3400), btype="bandpass", fs=NARROWBAND_RATE, output="sos")
     return soxr.resample(sosfilt(band, narrow), NARROWBAND_RATE, sample_rate).astype(np.float32)

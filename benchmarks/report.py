@@ -253,4 +253,14 @@ def _speed_section(document: dict) -> list[str]:
             f"{cli['peak_rss_mb']:.0f} MiB peak (load avg {cli['load_avg_1m']:.1f}).",
             "",
         ]
+    startup = document.get("startup") or {}
+    warm, first = startup.get("warm") or {}, startup.get("first_run") or {}
+    if warm.get("status") == "ok" and first.get("status") == "ok":
+        lines += [
+            f"Mono start-up, the same command on the call's first {startup['clip_s']:g} s: "
+            f"{warm['wall_s']:.1f} s, {warm['peak_rss_mb']:.0f} MiB peak (load avg "
+            f"{warm['load_avg_1m']:.1f}); a machine's first run, which exports the networks for "
+            f"ONNX Runtime: {first['wall_s']:.1f} s.",
+            "",
+        ]
     return lines + [""]

@@ -193,6 +193,10 @@ class SileroVad:
         out_gate, candidate = gates[:, 2 * h : 3 * h], gates[:, 3 * h :]
         scratch = np.empty((gates.shape[0], h), dtype=np.float32)
         squashed = np.empty((gates.shape[0], h), dtype=np.float32)
+        # the constants as arrays: an operation on two arrays is cheaper to dispatch than one
+        # with a Python float
+        ones = np.ones_like(sigmoid)
+        halves = np.full_like(scratch, 0.5)
         cell = cell.copy()
         dot, add, multiply, tanh, w_hh = np.dot, np.add, np.multiply, np.tanh, self._w_hh
         for inputs, state in zip(projected, states, strict=True):
@@ -200,11 +204,11 @@ class SileroVad:
             add(gates, inputs, out=gates)
             tanh(gates, out=gates)
             # twice the sigmoid: tanh(x / 2) + 1 for the input, forget and output gates
-            add(sigmoid, 1.0, out=sigmoid)
+            add(sigmoid, ones, out=sigmoid)
             multiply(cell, forget, out=cell)
             multiply(in_gate, candidate, out=scratch)
             add(cell, scratch, out=cell)
-            multiply(cell, 0.5, out=cell)
+            multiply(cell, halves, out=cell)
             tanh(cell, out=squashed)
             multiply(out_gate, squashed, out=state)
             hidden = state

@@ -120,17 +120,41 @@ class _ChunkAnalyzer:
         num_frames = chunk.shape[1] // FRAME_SAMPLES
         # shape: (2, num_frames)
         levels = frame_levels_db(chunk.reshape(2, num_frames, FRAME_SAMPLES))
-        padded = np.concatenate([self.history, chunk], axis=1)
         raw_speech = probs >= self.params.vad.onset
-        self.leak_flags.append(self._clear_leaks(padded, probs, levels))
-        self._gather_layout_evidence(padded, chunk, levels, raw_speech, probs)
-        self.history = padded[:, padded.shape[1] - self.max_delay :]
+        self.leak_flags.append(self._clear_leaks(chunk, probs, levels))
+        self._gather_layout_evidence(chunk, levels, raw_speech, probs)
+        tail = chunk[:, max(0, chunk.shape[1] - self.max_delay) :]
+        self.history = np.concatenate([self.history, tail], axis=1)[:, -self.max_delay :]
         self.probabilities.append(probs)
 
-    def _frame_starts(self, frames: np.ndarray) -> np.ndarray:
-        return self.max_delay + frames * FRAME_SAMPLES
+    def _coherent(
+        self, chunk: np.ndarray, target: int, frames: np.ndarray, threshold: float
+    ) -> np.ndarray:
+        """`coherent_frames` of channel `target` behind the other channel, for frames of
+        `chunk`: scored in the chunk itself, but the first frames, whose delayed source reaches
+        back into the previous chunk, on a stretch with that history in front."""
+        source = 1 - target
+        starts = frames * FRAME_SAMPLES
+        inside = starts >= self.max_delay
+        found = np.zeros(len(frames), dtype=bool)
+        found[inside] = coherent_frames(
+            chunk[target], chunk[source], starts[inside], FRAME_SAMPLES, self.max_delay, threshold
+        )
+        if not inside.all():
+            head = starts[~inside]
+            end = int(head.max()) + FRAME_SAMPLES
+            stretch = np.concatenate([self.history, chunk[:, :end]], axis=1)
+            found[~inside] = coherent_frames(
+                stretch[target],
+                stretch[source],
+                head + self.max_delay,
+                FRAME_SAMPLES,
+                self.max_delay,
+                threshold,
+            )
+        return found
 
-    def _clear_leaks(self, padded: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    def _clear_leaks(self, chunk: np.ndarray, probs: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Zero the speech probability of leaked frames; return where they were."""
         bleed = self.params.bleed
         flags = np.zeros(probs.shape, dtype=bool)
@@ -140,15 +164,7 @@ class _ChunkAnalyzer:
                 (probs[ch] >= self.params.vad.offset)
                 & (levels[other] - levels[ch] >= bleed.min_level_gap_db)
             )
-            leaked = coherent_frames(
-                padded[ch],
-                padded[other],
-                self._frame_starts(candidates),
-                FRAME_SAMPLES,
-                self.max_delay,
-                bleed.min_coherence,
-            )
-            leaks = candidates[leaked]
+            leaks = candidates[self._coherent(chunk, ch, candidates, bleed.min_coherence)]
             probs[ch, leaks] = 0.0
             flags[ch, leaks] = True
             self.leaked[ch] += len(leaks)
@@ -156,7 +172,6 @@ class _ChunkAnalyzer:
 
     def _gather_layout_evidence(
         self,
-        padded: np.ndarray,
         chunk: np.ndarray,
         levels: np.ndarray,
         raw_speech: np.ndarray,
@@ -170,22 +185,9 @@ class _ChunkAnalyzer:
         close = checked[
             np.abs(levels[0, checked] - levels[1, checked]) < layout.similar_frame_gap_db
         ]
-        starts = self._frame_starts(close)
         threshold = layout.similar_frame_coherence
-        either = coherent_frames(
-            padded[0],
-            padded[1],
-            starts,
-            FRAME_SAMPLES,
-            self.max_delay,
-            threshold,
-        ) | coherent_frames(
-            padded[1],
-            padded[0],
-            starts,
-            FRAME_SAMPLES,
-            self.max_delay,
-            threshold,
+        either = self._coherent(chunk, 0, close, threshold) | self._coherent(
+            chunk, 1, close, threshold
         )
         similar = int(np.count_nonzero(either))
         speech = probs >= self.params.vad.onset

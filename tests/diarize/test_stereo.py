@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from diarize.audio import open_audio
+from diarize.bleed import frame_coherence, frame_levels_db
 from diarize.channels import ChannelLayout
 from diarize.example import load_sample, stereo_example
 from diarize.segments import Segment
-from diarize.stereo import analyze_stereo
+from diarize.stereo import analyze_stereo, load_stereo_params
+from models.silero import FRAME_SAMPLES, load_silero_vad
 from tests.scoring import boundary_recall, der
 
 
@@ -90,3 +92,44 @@ def test_progress_hook_reaches_the_end():
     example = stereo_example(None)
     analyze_stereo(open_audio(example.samples, 16000), hook=lambda *a: calls.append(a))
     assert calls and calls[-1][1] == calls[-1][2] == 30
+
+
+def test_leaks_across_block_edges_are_those_of_one_pass():
+    """The pass reads 60 s blocks; a frame at a block's start is scored against the end of the
+    block before. The leaks found are those of the definition over the whole recording."""
+    example = stereo_example(bleed_db=-20.0, delay_ms=25)  # reaching 400 samples back
+    rate, frame = 16000, FRAME_SAMPLES
+    # 150 s of the leaky call, cut so that both block edges fall inside speech
+    stereo = np.tile(example.samples, 6)[:, 8 * rate :]
+    stereo = np.ascontiguousarray(stereo[:, : len(stereo[0]) // frame * frame], dtype=np.float32)
+    analysis = analyze_stereo(open_audio(stereo, rate))
+    params = load_stereo_params()[1]
+    vad = load_silero_vad()
+    streams = [vad.stream(), vad.stream()]
+    block = 60 * rate
+    probs = np.concatenate(
+        [
+            np.stack(vad.process(streams, list(stereo[:, at : at + block])))
+            for at in range(0, stereo.shape[1], block)
+        ],
+        axis=1,
+    )
+    num_frames = stereo.shape[1] // frame
+    levels = frame_levels_db(stereo.reshape(2, num_frames, frame))
+    max_delay = int(params.bleed.max_delay_ms * rate / 1000)
+    padded = np.concatenate([np.zeros((2, max_delay), dtype=np.float32), stereo], axis=1)
+    expected, scored = [], []
+    for ch in (0, 1):
+        candidates = np.flatnonzero(
+            (probs[ch] >= params.vad.offset)
+            & (levels[1 - ch] - levels[ch] >= params.bleed.min_level_gap_db)
+        )
+        starts = max_delay + candidates * frame
+        coherence = frame_coherence(padded[ch], padded[1 - ch], starts, frame, max_delay)
+        expected.append(int(np.count_nonzero(coherence >= params.bleed.min_coherence)))
+        scored.append(candidates)
+    # each block's first frame is scored on one of the channels
+    for edge in (block // frame, 2 * block // frame):
+        assert any(edge in candidates for candidates in scored)
+    assert list(analysis.leaked_frames) == expected
+    assert min(expected) > 500

@@ -250,9 +250,11 @@ class SileroStream:
 
     def _frames(self, samples: np.ndarray) -> np.ndarray:
         """The complete frames of `samples` after what is pending; keeps the rest pending."""
-        samples = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
+        samples = np.asarray(samples, dtype=np.float32)
+        if len(self._pending):  # else the caller's samples are read in place, not copied
+            samples = np.concatenate([self._pending, samples])
         num_frames = len(samples) // FRAME_SAMPLES
-        self._pending = samples[num_frames * FRAME_SAMPLES :]
+        self._pending = samples[num_frames * FRAME_SAMPLES :].copy()
         # shape: (num_frames, FRAME_SAMPLES)
         return samples[: num_frames * FRAME_SAMPLES].reshape(num_frames, FRAME_SAMPLES)
 

@@ -6,12 +6,15 @@
   mapping speakers to parties by voiceprint is measured too.
 - ``ours-nogate``: ``ours`` with the mono speech gate off (`diarize.speech_gate`), to measure
   what the gate does on the same files in the same run.
+- ``ours-capped``: ``ours`` with pyannote capped by the party count itself, no speaker dropped
+  as background talk (`diarize.speakers.SpeakerLinker.merge_down`), the same kind of ablation.
 - ``ours-stereo``: `diarize.stereo.analyze_stereo` alone on true stereo calls (speech per
   channel, leaks removed), channels tied to parties by the call's ``mediaChannelId``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -21,7 +24,7 @@ from benchmarks.data.items import BenchItem
 from benchmarks.rttm import Turn
 from benchmarks.systems import STEREO_CONDITIONS, Output, System, warmup_audio
 
-__all__ = ["OursCall", "OursNoGate", "OursStereo"]
+__all__ = ["OursCall", "OursCapped", "OursNoGate", "OursStereo"]
 
 
 def _is_channel_mapped(item: BenchItem) -> bool:
@@ -101,6 +104,22 @@ class OursNoGate(OursCall):
         from diarize.options import Options
 
         get_diarizer(Options(device=self.device)).vad = None  # the one this process uses
+        super().load()
+
+
+class OursCapped(OursCall):
+    """``ours`` with pyannote capped by the party count, no background talk dropped."""
+
+    name = "ours-capped"
+    description = "ours with pyannote capped by the party count (no background talk dropped)"
+
+    def load(self) -> None:
+        from diarize.diarizer import get_diarizer
+        from diarize.options import Options
+
+        diarizer = get_diarizer(Options(device=self.device))  # the one this process uses
+        gate = dataclasses.replace(diarizer.config.speech_gate, background_db=0.0)
+        diarizer.config = dataclasses.replace(diarizer.config, speech_gate=gate)
         super().load()
 
 

@@ -82,6 +82,7 @@ class System(ABC):
 SYSTEMS: dict[str, str] = {
     "ours": "benchmarks.ours:OursCall",
     "ours-nogate": "benchmarks.ours:OursNoGate",
+    "ours-capped": "benchmarks.ours:OursCapped",
     "ours-stereo": "benchmarks.ours:OursStereo",
     "energy": "benchmarks.peers.energy:EnergyBaseline",
     "silero-cluster": "benchmarks.peers.silero_cluster:SileroCluster",
@@ -89,7 +90,7 @@ SYSTEMS: dict[str, str] = {
     "pyannote-default": "benchmarks.peers.pyannote_default:PyannoteDefault",
 }
 PEERS = ("energy", "silero-cluster", "senko", "pyannote-default")
-OURS = ("ours", "ours-nogate", "ours-stereo")
+OURS = ("ours", "ours-nogate", "ours-capped", "ours-stereo")
 DEFAULT_SYSTEMS = ("ours", "ours-stereo", *PEERS)  # ablations run only when named
 
 

@@ -175,6 +175,7 @@ class Diarizer:
                 link_threshold=long_form.link_threshold,
                 merge_gap_s=self.config.params.segmentation.min_duration_off,
                 embed=embeddings or count > 1,
+                background_db=self.config.speech_gate.background_db or None,
                 progress=progress,
             )
         if gate is not None and self.config.speech_gate.cut_turns:

@@ -274,6 +274,10 @@ def embed_speech(
     return (total / np.linalg.norm(total)).astype(np.float32), weight_s
 
 
+DROPPED = -1
+"""`SpeakerLinker.merge_down`'s target for a speaker dropped as background talk."""
+
+
 class SpeakerLinker:
     """Ties each window's local speakers to global ones by embedding similarity.
 
@@ -320,8 +324,19 @@ class SpeakerLinker:
             self.speech_s[index] += seconds
         return mapping
 
-    def merge_down(self, max_speakers: int) -> dict[int, int]:
+    def merge_down(
+        self,
+        max_speakers: int,
+        levels_db: dict[int, float] | None = None,
+        background_db: float | None = None,
+    ) -> dict[int, int]:
         """Merge the closest global speakers until at most `max_speakers` remain.
+
+        With `levels_db` (each speaker's typical speech level) and `background_db`, the
+        quietest speaker, when it speaks at least `background_db` under the loudest one and
+        is no close match of any other (a cosine distance above the link threshold), is
+        background talk (a call-centre floor, a television) rather than a party: it is
+        dropped (mapped to `DROPPED`) before any two voices are merged.
 
         Returns the map from every global index to the index it was merged into.
         """
@@ -333,15 +348,40 @@ class SpeakerLinker:
             similarity = centroids @ centroids.T
             np.fill_diagonal(similarity, -np.inf)
             a, b = np.unravel_index(np.argmax(similarity), similarity.shape)
-            keep, drop = sorted((vec[a], vec[b]), key=lambda i: -self.speech_s[i])
-            self._sums[keep] = self._sums[keep] + self._sums[drop]
-            self.speech_s[keep] += self.speech_s[drop]
+            background = self._background(vec, levels_db, background_db)
+            if background is not None and (
+                1.0 - similarity[vec.index(background)].max() > self.link_threshold
+            ):
+                keep, drop = DROPPED, background
+            else:
+                keep, drop = sorted((vec[a], vec[b]), key=lambda i: -self.speech_s[i])
+                self._sums[keep] = self._sums[keep] + self._sums[drop]
+                self.speech_s[keep] += self.speech_s[drop]
             self._sums[drop] = None
             alive.remove(drop)
             for k, v in target.items():
                 if v == drop:
                     target[k] = keep
+        if levels_db is not None and background_db and len(alive) > max(1, max_speakers):
+            # uncapped diarization left fragments too short to embed: past the cap, they go
+            for index in alive:
+                if self._sums[index] is None:
+                    target = {k: DROPPED if v == index else v for k, v in target.items()}
         return target
+
+    @staticmethod
+    def _background(
+        speakers: list[int], levels_db: dict[int, float] | None, background_db: float | None
+    ) -> int | None:
+        """The quietest of `speakers` when it is `background_db` under the loudest."""
+        if not levels_db or not background_db:
+            return None
+        known = [i for i in speakers if i in levels_db]
+        if len(known) < 2:
+            return None
+        quietest = min(known, key=lambda i: levels_db[i])
+        loudest = max(levels_db[i] for i in known)
+        return quietest if loudest - levels_db[quietest] >= background_db else None
 
 
 def diarize_speakers(
@@ -354,6 +394,7 @@ def diarize_speakers(
     link_threshold: float,
     merge_gap_s: float = 0.0,
     embed: bool = True,
+    background_db: float | None = None,
     progress: Progress | None = None,
 ) -> SpeakerTurns:
     """Diarize mono windows with a pyannote pipeline and link their speakers.
@@ -377,33 +418,70 @@ def diarize_speakers(
     embed
         Embed each speaker's voice (``SpeakerTurns.embeddings``). Without embeddings the
         speakers of different windows cannot be linked: pass False only for a single window.
+    background_db
+        With `max_speakers`: pyannote is not capped; when it finds more speakers than that,
+        one at least this far (dB) under the loudest speaker is dropped as background talk
+        instead of two voices being merged (see `SpeakerLinker.merge_down`). None: pyannote
+        is capped itself.
     progress
         Called with the seconds of audio done so far (fractional within a window).
     """
     linker = SpeakerLinker(link_threshold)
     raw: list[Segment] = []
     raw_exclusive: list[Segment] = []
+    uncapped = bool(background_db and max_speakers)
+    if uncapped:
+        pyannote_hints = SpeakerHints(pyannote_hints.num_speakers, pyannote_hints.min_speakers)
+    levels: dict[int, list[tuple[float, float]]] = {}
     for offset_s, waveform in windows:
         duration_s = waveform.shape[0] / SAMPLE_RATE
         output = _run_window(pipeline, waveform, pyannote_hints, offset_s, duration_s, progress)
         overlapped, exclusive = _annotations(output)
+        # embeddings link windows and, past the cap, tell voices apart from background talk
+        needed = embed or (uncapped and len(overlapped.labels()) > max_speakers)
         local = {
             label: embed_speech(
                 embedder, waveform, [(s.start, s.end) for s in exclusive.label_timeline(label)]
             )
-            if embed
+            if needed
             else (None, 0.0)
             for label in overlapped.labels()
         }
         mapping = linker.link(local)
+        if uncapped:
+            for turn, _, label in exclusive.itertracks(yield_label=True):
+                level = _level_db(waveform, turn.start, turn.end)
+                if level is not None:
+                    levels.setdefault(mapping[label], []).append((level, turn.end - turn.start))
         for annotation, sink in ((overlapped, raw), (exclusive, raw_exclusive)):
             for turn, _, label in annotation.itertracks(yield_label=True):
                 start_s, end_s = offset_s + turn.start, offset_s + turn.end
                 sink.append(Segment(start_s, end_s, str(mapping[label])))
         if progress is not None:
             progress(offset_s + duration_s)
-    merged = linker.merge_down(max_speakers) if max_speakers else {}
+    typical = {index: _weighted_median(pairs) for index, pairs in levels.items()}
+    merged = linker.merge_down(max_speakers, typical, background_db) if max_speakers else {}
     return _finish(linker, raw, raw_exclusive, merged, merge_gap_s)
+
+
+def _level_db(waveform: np.ndarray, start_s: float, end_s: float) -> float | None:
+    """Mean power in dBFS of a turn (None when shorter than 0.1 s)."""
+    piece = waveform[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)]
+    if piece.shape[0] < SAMPLE_RATE // 10:
+        return None
+    return float(10 * np.log10(np.mean(np.square(piece, dtype=np.float64)) + 1e-12))
+
+
+def _weighted_median(pairs: list[tuple[float, float]]) -> float:
+    """The median of (value, weight) pairs."""
+    ordered = sorted(pairs)
+    half = sum(w for _, w in ordered) / 2
+    running = 0.0
+    for value, weight in ordered:
+        running += weight
+        if running >= half:
+            return value
+    return ordered[-1][0]
 
 
 def _run_window(pipeline, waveform, hints, offset_s, duration_s, progress):
@@ -458,7 +536,8 @@ def _finish(linker, raw, raw_exclusive, merged, merge_gap_s) -> SpeakerTurns:
 
     order: dict[int, str] = {}
     for seg in sorted(raw):
-        order.setdefault(target(seg), f"SPEAKER_{len(order):02d}")
+        if target(seg) != DROPPED:  # background talk
+            order.setdefault(target(seg), f"SPEAKER_{len(order):02d}")
     relabel = {}
     for sink, items in (("segments", raw), ("exclusive", raw_exclusive)):
         relabel[sink] = merge_close(

@@ -155,6 +155,9 @@ class SpeechGateParams:
     voice. ``onset``/``offset``/``min_speech_ms``/``min_silence_ms`` are those of
     `diarize.vad.VadParams`; ``cut_turns`` also cuts the diarized turns to the padded regions.
     ``level_floor_db`` (0: off) and ``level_keep_s`` are those of `diarize.speech_gate.level_floor`.
+    ``background_db`` (0: off): pyannote is not capped by the party count; when it finds more
+    speakers than that, one this far under the loudest that matches no other voice is
+    background talk and is dropped (`diarize.speakers.SpeakerLinker.merge_down`).
     """
 
     enabled: bool
@@ -166,6 +169,7 @@ class SpeechGateParams:
     cut_turns: bool
     level_floor_db: float
     level_keep_s: float
+    background_db: float
 
     def __post_init__(self) -> None:
         _check(0.0 < self.offset <= self.onset < 1.0, "need 0 < offset <= onset < 1")
@@ -174,6 +178,7 @@ class SpeechGateParams:
         _check(0.0 <= self.pad_s <= 2.0, "pad_s must be in [0, 2]")
         _check(0.0 <= self.level_floor_db <= 60.0, "level_floor_db must be in [0, 60]")
         _check(0.0 <= self.level_keep_s <= 2.0, "level_keep_s must be in [0, 2]")
+        _check(0.0 <= self.background_db <= 60.0, "background_db must be in [0, 60]")
 
 
 @dataclass(frozen=True)

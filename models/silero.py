@@ -166,8 +166,17 @@ class SileroVad:
         return self._recurrent(list(streams), features)
 
     def _run(self, streams: list[SileroStream], framed: list[np.ndarray]) -> list[np.ndarray]:
-        """Probabilities of (num_frames, FRAME_SAMPLES) frames, one array per stream."""
-        return self._recurrent(streams, self._features(streams, framed))
+        """Probabilities of (num_frames, FRAME_SAMPLES) frames, one array per stream: features
+        and LSTM a step of frames at a time, so scratch memory does not grow with the input."""
+        num_frames = framed[0].shape[0]
+        pieces = []
+        with _ONE_BLAS_THREAD:
+            for first in range(0, num_frames, _FRAMES_PER_STEP):
+                step = [frames[first : first + _FRAMES_PER_STEP] for frames in framed]
+                pieces.append(self._recurrent(streams, self._features(streams, step)))
+        if not pieces:
+            return [np.zeros(0, dtype=np.float32) for _ in streams]
+        return [np.concatenate([piece[i] for piece in pieces]) for i in range(len(streams))]
 
     def _features(self, streams: list[SileroStream], framed: list[np.ndarray]) -> np.ndarray:
         num_frames, num_streams = framed[0].shape[0], len(streams)

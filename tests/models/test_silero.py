@@ -97,3 +97,19 @@ def test_features_ahead_of_the_lstm_equal_process(vad, audio) -> None:
             np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(ValueError, match="same number of frames"):
         vad.features([vad.stream(), vad.stream()], [audio[:5000], audio[:2000]])
+
+
+def test_scratch_memory_does_not_grow_with_the_recording(vad) -> None:
+    """Ten minutes in one call: features and LSTM run a step of frames at a time (the whole
+    recording's features would be 38 MB)."""
+    import tracemalloc
+
+    signal = (np.random.default_rng(0).standard_normal(600 * 16000) * 0.01).astype(np.float32)
+    tracemalloc.start()
+    try:
+        probs = vad.probabilities(signal)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(probs) == -(-len(signal) // FRAME_SAMPLES)
+    assert peak < 16 * 2**20

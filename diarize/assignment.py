@@ -7,15 +7,18 @@ from typing import Literal
 
 __all__ = ["Rule", "SpeakerAssignment"]
 
-Rule = Literal["channel", "voiceprint", "last-remaining", "new-party", "dropped", "unidentified"]
+Rule = Literal[
+    "channel", "voiceprint", "last-remaining", "new-party", "dropped", "unidentified", "two-voices"
+]
 
 
 @dataclass(frozen=True)
 class SpeakerAssignment:
     """One voice source (``"ch0"``, ``"ch1"`` or a diarization label) and the party it became.
 
-    ``party_id`` is ``None`` when the speaker was dropped or left unidentified (no timeline);
-    ``score`` is the voiceprint similarity for the ``"voiceprint"`` rule and ``None``
+    ``party_id`` is ``None`` when the speaker was dropped or left unidentified (no timeline),
+    or matched a voiceprint but holds a second voice (``"two-voices"``); ``score`` is the
+    voiceprint similarity for the ``"voiceprint"`` and ``"two-voices"`` rules and ``None``
     otherwise.
     """
 

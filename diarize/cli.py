@@ -156,7 +156,7 @@ def format_summary(audio: Path, result: Any) -> str:
             describe_party(parties[item.party_id])
             if item.party_id in parties
             else "not identified"
-            if item.rule == "unidentified"
+            if item.rule in ("unidentified", "two-voices")
             else "dropped"
         )
         score = "" if item.score is None else f", score {item.score:.2f}"

@@ -18,6 +18,7 @@ import numpy as np
 from diarize.audio import AudioSource
 from diarize.diarizer import Diarizer, get_diarizer
 from diarize.options import Options
+from diarize.parties.one_voice import other_voice_check
 from diarize.parties.speakers import PartyDiarization, enrolled_prints, map_speakers
 from diarize.speakers import SpeakerHints
 from diarize.voiceprints import VoiceprintStore, is_narrowband
@@ -96,8 +97,26 @@ def diarize_parties(
     )
     if reported[0] < total_s:
         options.progress("diarization", total_s, total_s)
-    threshold = diarizer.config.voiceprints.threshold_for(narrowband)
-    return map_speakers(turns, parties, options, threshold, prints, narrowband)
+    params = diarizer.config.voiceprints
+    other_voice = other_voice_check(
+        turns,
+        source,
+        diarizer.embedder,
+        params,
+        narrowband=narrowband,
+        window_s=diarizer.config.long_form.window_s,
+        channel=channel,
+    )
+    return map_speakers(
+        turns,
+        parties,
+        options,
+        params.threshold_for(narrowband),
+        prints,
+        narrowband,
+        other_voice=other_voice,
+        other_voice_s=params.other_voice_s,
+    )
 
 
 def find_rep_channel(

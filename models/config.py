@@ -186,23 +186,38 @@ class VoiceprintParams:
     """Calibrated cosine-similarity thresholds for voiceprint matching.
 
     ``narrowband_threshold`` applies to telephone-band recordings, compared with the prints'
-    narrowband embeddings (see `diarize.voiceprints`).
+    narrowband embeddings (see `diarize.voiceprints`). ``one_voice_turn_s``,
+    ``other_voice_below`` (``narrowband_...``) and ``other_voice_s`` tell a matched speaker
+    that holds a second voice (`diarize.parties.one_voice`).
     """
 
     threshold: float
     narrowband_threshold: float
     rep_margin: float
     rep_search_s: float
+    one_voice_turn_s: float
+    other_voice_below: float
+    narrowband_other_voice_below: float
+    other_voice_s: float
 
     def __post_init__(self) -> None:
         _check(-1.0 <= self.threshold <= 1.0, "threshold must be in [-1, 1]")
         _check(-1.0 <= self.narrowband_threshold <= 1.0, "narrowband_threshold must be in [-1, 1]")
         _check(0.0 <= self.rep_margin <= 2.0, "rep_margin must be in [0, 2]")
         _check(self.rep_search_s >= 10.0, "rep_search_s must be at least 10")
+        _check(0.5 <= self.one_voice_turn_s <= 30.0, "one_voice_turn_s must be in [0.5, 30]")
+        for name in ("other_voice_below", "narrowband_other_voice_below"):
+            _check(-1.0 <= getattr(self, name) <= 1.0, f"{name} must be in [-1, 1]")
+        _check(self.other_voice_s > 0.0, "other_voice_s must be positive")
 
     def threshold_for(self, narrowband: bool) -> float:
         """The threshold of a recording, narrowband (telephone) or not."""
         return self.narrowband_threshold if narrowband else self.threshold
+
+    def other_voice_for(self, narrowband: bool) -> float:
+        """The similarity to a print under which a turn is another voice (see
+        `diarize.parties.one_voice`), narrowband (telephone) or not."""
+        return self.narrowband_other_voice_below if narrowband else self.other_voice_below
 
 
 @dataclass(frozen=True)

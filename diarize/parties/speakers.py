@@ -5,7 +5,9 @@ The rules, in order:
 1. **voiceprint**: speakers and parties with a voiceprint (enrolled, or learned from the rep's
    dual-channel calls) are paired by best total cosine similarity (Hungarian), each pair kept
    only at or above the calibrated threshold (telephone-band prints and threshold for a
-   telephone-band recording);
+   telephone-band recording); a matched speaker whose turns are partly clearly another voice
+   (two voices diarized as one, `diarize.parties.one_voice`) is **two-voices**: no party gets
+   it, and with ``unknown="safe"`` the call keeps no timeline;
 2. **last-remaining**: when exactly one speaker and one party are left, they go together
    (an enrolled party whose print was compared and rejected is not left: its voice is known
    not to be that speaker's);
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from diarize.assignment import SpeakerAssignment
 from diarize.options import Options
 from diarize.parties.channels import new_party
+from diarize.parties.one_voice import OtherVoice
 from diarize.segments import Segment, merge_close
 from diarize.speakers import SpeakerTurns
 from diarize.voiceprints import Voiceprint, VoiceprintStore, match_voiceprints
@@ -35,6 +38,7 @@ __all__ = [
     "PartyDiarization",
     "enrolled_prints",
     "map_speakers",
+    "two_voices_reason",
     "unidentified_reason",
 ]
 
@@ -72,6 +76,8 @@ def map_speakers(
     voiceprint_threshold: float,
     prints: Mapping[str, Voiceprint],
     narrowband: bool = False,
+    other_voice: OtherVoice | None = None,
+    other_voice_s: float = 0.0,
 ) -> PartyDiarization:
     """Tie anonymous speakers to parties by the rules of the module docstring.
 
@@ -89,14 +95,33 @@ def map_speakers(
         partyId -> that party's enrolled or learned voiceprint (from `enrolled_prints`).
     narrowband
         Compare with the prints' telephone-band embeddings (a telephone-band recording).
+    other_voice
+        Seconds of a speaker's speech that are not a print's voice (from
+        `diarize.parties.one_voice.other_voice_check`); None: matches are not checked.
+    other_voice_s
+        That many seconds make a matched speaker two voices.
     """
     assigned: dict[str, SpeakerAssignment] = {}
     vectors = {party_id: p.for_recording(narrowband) for party_id, p in prints.items()}
     matches = match_voiceprints(turns.embeddings, vectors, voiceprint_threshold)
+    merged: dict[str, str] = {}
     for label, party_id, score in matches:
         calls = prints[party_id].learned_calls
+        other_s = other_voice(label, vectors[party_id]) if other_voice else 0.0
+        if other_voice and other_s >= other_voice_s:
+            assigned[label] = SpeakerAssignment(label, None, "two-voices", score, calls)
+            merged[label] = two_voices_reason(label, score, other_s)
+            continue
         assigned[label] = SpeakerAssignment(label, party_id, "voiceprint", score, calls)
-    taken = {a.party_id for a in assigned.values()}
+    if merged and options.unknown == "safe":
+        return PartyDiarization(
+            segments=[],
+            assignments=[
+                assigned.get(s) or SpeakerAssignment(s, None, "unidentified") for s in turns.labels
+            ],
+            withheld="; ".join(merged.values()),
+        )
+    taken = {a.party_id for a in assigned.values() if a.party_id is not None}
     rejected = {p for p in prints if p not in taken and turns.embeddings}
     left_parties = [p for p in parties if p["partyId"] not in taken | rejected]
     left_speakers = [s for s in turns.labels if s not in assigned]
@@ -111,7 +136,7 @@ def map_speakers(
         )
     added: list[dict] = []
     for label in turns.labels:
-        if label in assigned:
+        if label in assigned and label not in merged:
             continue
         if options.unknown == "drop":
             assigned[label] = SpeakerAssignment(label, None, "dropped")
@@ -141,6 +166,15 @@ def unidentified_reason(speakers: int, parties: int) -> str:
         f"part{'y' if parties == 1 else 'ies'} could be any of them); learn the rep's voice "
         "from dual-channel calls (--learn-voiceprints) or enroll it ('gong-diarize enroll'), "
         "or pass --unknown add to add the voices as new parties"
+    )
+
+
+def two_voices_reason(label: str, score: float, other_s: float) -> str:
+    """One line: why a speaker that matched a voiceprint was mapped to no party."""
+    return (
+        f"no speakersTimeline: {label} matches a party's voiceprint (score {score:.2f}) but "
+        f"{other_s:.0f} s of its speech is another voice (diarization merged two voices); "
+        "pass --unknown add to add the voices as new parties"
     )
 
 

@@ -1,8 +1,7 @@
 """The stereo pass: speech per channel, leaks removed, and the channel layout, in one read.
 
 The recording is streamed in blocks at 16 kHz. For each block both channels go through Silero
-VAD together (one LSTM step per frame for both; the features of a block on one worker thread
-while the LSTM steps through the block before on another), frames that are only the
+VAD together (one LSTM step per frame for both, on a worker thread), frames that are only the
 other side's leaked voice are cleared (`diarize.bleed`), and layout evidence is gathered
 (`diarize.channels`). Nothing but per-frame numbers is kept, so memory does not grow with
 the length of the call.
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -91,34 +89,32 @@ class _ChunkAnalyzer:
         self.evidence = LayoutEvidence()
         self.leaked = np.zeros(2, dtype=np.int64)
         self.vad = vad
-        self.features = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad-features")
-        self.recurrent = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad-lstm")
-        self._in_flight: deque[tuple[np.ndarray, Future]] = deque()
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self._in_flight: tuple[np.ndarray, Future] | None = None
 
     def process(self, chunk: np.ndarray) -> None:
         """Analyse whole frames; chunk shape: (2, num_frames * FRAME_SAMPLES).
 
-        The VAD runs on two threads: one computes this chunk's features (large matrix
-        products) while the other steps the LSTM through the previous chunk; this thread then
-        analyses the previous chunk while the LSTM goes on with this one.
+        The VAD of this chunk runs on the pool's thread while this thread analyses the
+        previous chunk, whose speech probabilities are ready by then.
         """
-        features = self.features.submit(self.vad.features, self.streams, list(chunk))
-        self._in_flight.append((chunk, self.recurrent.submit(self._step, features)))
-        if len(self._in_flight) > 1:
-            self._analyse_oldest()
-
-    def _step(self, features: Future) -> np.ndarray:
-        # shape: (2, num_frames)
-        return np.stack(self.vad.recurrent(self.streams, features.result()))
-
-    def _analyse_oldest(self) -> None:
-        chunk, probs = self._in_flight.popleft()
-        self._analyse(chunk, probs.result())
+        previous = self._in_flight
+        previous_probs = self._wait(previous)
+        self._in_flight = (chunk, self.pool.submit(self.vad.process, self.streams, list(chunk)))
+        if previous is not None:
+            self._analyse(previous[0], previous_probs)
 
     def _drain(self) -> None:
-        """Analyse the chunks whose VAD is still running."""
-        while self._in_flight:
-            self._analyse_oldest()
+        """Analyse the chunk whose VAD is still running."""
+        if self._in_flight is not None:
+            chunk = self._in_flight[0]
+            self._analyse(chunk, self._wait(self._in_flight))
+            self._in_flight = None
+
+    @staticmethod
+    def _wait(in_flight: tuple | None) -> np.ndarray | None:
+        # shape: (2, num_frames)
+        return None if in_flight is None else np.stack(in_flight[1].result())
 
     def _analyse(self, chunk: np.ndarray, probs: np.ndarray) -> None:
         num_frames = chunk.shape[1] // FRAME_SAMPLES
@@ -200,8 +196,7 @@ class _ChunkAnalyzer:
     def finish(self, duration_s: float) -> StereoAnalysis:
         """Turn the gathered frame probabilities into segments and a layout."""
         self._drain()
-        self.features.shutdown()
-        self.recurrent.shutdown()
+        self.pool.shutdown()
         probs = (
             np.concatenate(self.probabilities, axis=1)
             if self.probabilities

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -45,35 +44,6 @@ _FRAMES_PER_STEP = 256  # frames whose features are computed at once (scratch of
 _MODEL_FILE = "silero_vad.jit"
 _PREFIX = "_model."  # the 16 kHz model inside the archive (``_model_8k`` is the other)
 _BLAS = ThreadpoolController()
-
-
-class _OneBlasThread:
-    """One BLAS thread while any caller is inside: matrices this small run fastest on one, as
-    more threads spin and wait, worst of all on a machine with other work (6x the CPU time on
-    two busy cores). The limit is process-wide and two threads may be inside at once (the
-    features of the next blocks beside the LSTM of these), so the first to enter sets it and
-    the last to leave lifts it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._limiter: object | None = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._inside == 0:
-                self._limiter = _BLAS.limit(limits=1, user_api="blas")
-            self._inside += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._inside -= 1
-            if self._inside == 0 and self._limiter is not None:
-                self._limiter.restore_original_limits()  # type: ignore[attr-defined]
-                self._limiter = None
-
-
-_ONE_BLAS_THREAD = _OneBlasThread()
 
 
 class SileroVad:
@@ -143,71 +113,34 @@ class SileroVad:
             return [self._run([s], [f])[0] for s, f in zip(streams, framed, strict=True)]
         return self._run(list(streams), framed)
 
-    def features(self, streams: Sequence[SileroStream], blocks: Sequence[np.ndarray]) -> np.ndarray:
-        """The first half of `process`, for blocks of one length: what the LSTM is fed.
-
-        It advances only the streams' framing (samples pending, the last frame's tail), not
-        their LSTM state, so the next blocks' features may be computed (on another thread)
-        while `recurrent` steps through these.
-
-        Returns
-        -------
-        shape: (num_frames, len(streams), 512): input terms of each complete frame.
-        """
-        framed = [s._frames(b) for s, b in zip(streams, blocks, strict=True)]
-        if len({f.shape[0] for f in framed}) > 1:
-            raise ValueError("features needs blocks that complete the same number of frames")
-        return self._features(list(streams), framed)
-
-    def recurrent(self, streams: Sequence[SileroStream], features: np.ndarray) -> list[np.ndarray]:
-        """The second half of `process`: the streams' LSTM stepped through `features` (the
-        output of `features` for the same streams, taken in order); the probabilities, one
-        array per stream."""
-        return self._recurrent(list(streams), features)
-
     def _run(self, streams: list[SileroStream], framed: list[np.ndarray]) -> list[np.ndarray]:
-        """Probabilities of (num_frames, FRAME_SAMPLES) frames, one array per stream: features
-        and LSTM a step of frames at a time, so scratch memory does not grow with the input."""
-        num_frames = framed[0].shape[0]
-        pieces = []
-        with _ONE_BLAS_THREAD:
-            for first in range(0, num_frames, _FRAMES_PER_STEP):
-                step = [frames[first : first + _FRAMES_PER_STEP] for frames in framed]
-                pieces.append(self._recurrent(streams, self._features(streams, step)))
-        if not pieces:
+        """Probabilities of (num_frames, FRAME_SAMPLES) frames, one array per stream."""
+        if framed[0].shape[0] == 0:
             return [np.zeros(0, dtype=np.float32) for _ in streams]
-        return [np.concatenate([piece[i] for piece in pieces]) for i in range(len(streams))]
+        # Matrices this small run fastest on one BLAS thread; more threads spin and wait,
+        # worst of all on a machine with other work (6x the CPU time on two busy cores).
+        with _BLAS.limit(limits=1, user_api="blas"):
+            return self._run_frames(streams, framed)
 
-    def _features(self, streams: list[SileroStream], framed: list[np.ndarray]) -> np.ndarray:
+    def _run_frames(
+        self, streams: list[SileroStream], framed: list[np.ndarray]
+    ) -> list[np.ndarray]:
         num_frames, num_streams = framed[0].shape[0], len(streams)
-        out = np.empty((num_frames, num_streams, 4 * _HIDDEN), dtype=np.float32)
-        if num_frames == 0:
-            return out
-        with _ONE_BLAS_THREAD:
-            for first in range(0, num_frames, _FRAMES_PER_STEP):
-                last = min(num_frames, first + _FRAMES_PER_STEP)
-                # shape: (frames, streams, model input + reflection): the streams' rows
-                # interleaved
-                inputs = np.empty((last - first, num_streams, _PADDED_SAMPLES), dtype=np.float32)
-                for i, (stream, frames) in enumerate(zip(streams, framed, strict=True)):
-                    stream._with_context(frames[first:last], inputs[:, i])
-                out[first:last] = self._project(inputs.reshape(-1, _PADDED_SAMPLES)).reshape(
-                    last - first, num_streams, -1
-                )
-        return out
-
-    def _recurrent(self, streams: list[SileroStream], features: np.ndarray) -> list[np.ndarray]:
-        num_frames, num_streams = features.shape[:2]
-        if num_streams != len(streams):
-            raise ValueError(f"features of {num_streams} streams given for {len(streams)}")
         out = np.empty((num_frames, num_streams), dtype=np.float32)
         hidden = np.stack([s._hidden for s in streams]) * 2.0  # carried doubled, see __init__
         cell = np.stack([s._cell for s in streams])
-        with _ONE_BLAS_THREAD:
-            for first in range(0, num_frames, _FRAMES_PER_STEP):
-                last = min(num_frames, first + _FRAMES_PER_STEP)
-                hidden, cell, states = self._lstm(features[first:last], hidden, cell)
-                out[first:last] = self._decode(states)
+        for first in range(0, num_frames, _FRAMES_PER_STEP):
+            last = min(num_frames, first + _FRAMES_PER_STEP)
+            # shape: (frames, streams, model input + reflection): the streams' rows interleaved
+            inputs = np.empty((last - first, num_streams, _PADDED_SAMPLES), dtype=np.float32)
+            for i, (stream, frames) in enumerate(zip(streams, framed, strict=True)):
+                stream._with_context(frames[first:last], inputs[:, i])
+            # shape: (frames, streams, 4 * hidden)
+            projected = self._project(inputs.reshape(-1, _PADDED_SAMPLES)).reshape(
+                last - first, num_streams, -1
+            )
+            hidden, cell, states = self._lstm(projected, hidden, cell)
+            out[first:last] = self._decode(states)
         for i, stream in enumerate(streams):
             stream._hidden, stream._cell = hidden[i] * 0.5, cell[i].copy()
         return [np.ascontiguousarray(out[:, i]) for i in range(num_streams)]

@@ -81,27 +81,9 @@ def test_streams_stepped_together_equal_streams_alone(vad, audio) -> None:
         np.testing.assert_allclose(probs, alone, atol=1e-5)
 
 
-def test_features_ahead_of_the_lstm_equal_process(vad, audio) -> None:
-    """The two halves of `process`, the features of each block computed before the LSTM has
-    stepped through the block before (as the stereo pass runs them), give its probabilities."""
-    other = np.ascontiguousarray(audio[::-1])
-    channels = np.stack([audio, other])
-    blocks = [channels[:, a : a + 40000] for a in range(0, channels.shape[1], 40000)]
-    together = [vad.stream(), vad.stream()]
-    expected = [vad.process(together, list(block)) for block in blocks]
-    streams = [vad.stream(), vad.stream()]
-    features = [vad.features(streams, list(block)) for block in blocks]
-    for block_features, probs in zip(features, expected, strict=True):
-        found = vad.recurrent(streams, block_features)
-        for ours, theirs in zip(found, probs, strict=True):
-            np.testing.assert_array_equal(ours, theirs)
-    with pytest.raises(ValueError, match="same number of frames"):
-        vad.features([vad.stream(), vad.stream()], [audio[:5000], audio[:2000]])
-
-
 def test_scratch_memory_does_not_grow_with_the_recording(vad) -> None:
     """Ten minutes in one call: features and LSTM run a step of frames at a time (the whole
-    recording's features would be 38 MB)."""
+    recording's LSTM inputs at once would be 38 MB)."""
     import tracemalloc
 
     signal = (np.random.default_rng(0).standard_normal(600 * 16000) * 0.01).astype(np.float32)

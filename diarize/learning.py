@@ -177,20 +177,22 @@ def learn_rep_voice(
         return outcome("no voice on the rep's channel spoke long enough alone", calls=calls)
     same_voice = diarizer.config.voiceprints.threshold
     total_s = sum(turns.speech_s.values())
+    rep_labels = [main]
     for label in turns.labels:
         if label == main:
             continue
         other_s = turns.speech_s.get(label, 0.0)
         vector = turns.embeddings.get(label)
         if vector is not None and float(vector @ turns.embeddings[main]) >= same_voice:
-            continue  # one voice that diarization split in two
+            rep_labels.append(label)  # one voice that diarization split in two: all the rep's
+            continue
         if other_s > max(params.other_voice_s, params.other_voice_share * total_s):
             return outcome(
                 f"the rep's channel holds more than one voice (a second one speaks "
                 f"{other_s:.0f} s): a bridge or a shared line teaches nothing",
                 calls=calls,
             )
-    main_spans = turns.spans_of(main)
+    main_spans = sorted(span for label in rep_labels for span in turns.spans_of(label))
     vector, used_s = _embed_channel(diarizer, source, rep_channel, main_spans, narrow=False)
     if vector is None or used_s < min(params.min_speech_s, _MAX_LEARN_SPEECH_S):
         return outcome(

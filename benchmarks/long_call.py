@@ -169,8 +169,9 @@ def long_call(
         names = list(systems or bench.systems)
         rows, loads = run_items([item], names, device, run_dir, bar, threads, bench.stages)
     timed = bench.cli and device == "cpu"
-    cli = _time_cli(item.audio, item.call, item.duration_s, threads, run_dir) if timed else None
-    startup = _time_startup(item, threads, run_dir) if timed else None
+    output = run_dir / "cli-call.json"
+    cli = _time_cli(item.audio, item.call, item.duration_s, threads, output) if timed else None
+    startup = _time_startup(item, threads) if timed else None
     document = {
         "suite": bench.suite,
         "run": run_dir.name,
@@ -197,7 +198,7 @@ def _time_cli(
     call: str,
     duration_s: float,
     threads: int | None,
-    run_dir: Path,
+    output: Path,
     cache_home: str | None = None,
 ) -> dict:
     """`python -m diarize timeline` on `audio` from a cold start: wall time and peak RSS of
@@ -224,7 +225,7 @@ def _time_cli(
             "add",
             "-q",
             "-o",
-            str(run_dir / "cli-call.json"),
+            str(output),
         ]
         load = os.getloadavg()[0]
         started = time.perf_counter()
@@ -243,7 +244,7 @@ def _time_cli(
     }
 
 
-def _time_startup(item: BenchItem, threads: int | None, run_dir: Path) -> dict:
+def _time_startup(item: BenchItem, threads: int | None) -> dict:
     """The command line on the call's first `STARTUP_CLIP_S` seconds: what a mono call costs
     before any real work, as a user meets it (networks already exported) and on a machine's
     very first run (an empty cache: the export is included)."""
@@ -253,8 +254,9 @@ def _time_startup(item: BenchItem, threads: int | None, run_dir: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
         clip = str(Path(folder) / "clip.wav")
         sf.write(clip, samples, rate)
-        warm = _time_cli(clip, item.call, STARTUP_CLIP_S, threads, run_dir)
-        first = _time_cli(clip, item.call, STARTUP_CLIP_S, threads, run_dir, folder)
+        output = Path(folder) / "clip-call.json"  # the dense call's output stays in run_dir
+        warm = _time_cli(clip, item.call, STARTUP_CLIP_S, threads, output)
+        first = _time_cli(clip, item.call, STARTUP_CLIP_S, threads, output, folder)
     return {"clip_s": STARTUP_CLIP_S, "warm": warm, "first_run": first}
 
 

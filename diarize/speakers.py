@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from diarize.audio import AudioSource
+from diarize.bleed import frame_levels_db
 from diarize.errors import ChannelLayoutError
 from diarize.segments import Segment, intersect, merge_close
 
@@ -364,9 +365,8 @@ class SpeakerLinker:
                     target[k] = keep
         if levels_db is not None and background_db and len(alive) > max(1, max_speakers):
             # uncapped diarization left fragments too short to embed: past the cap, they go
-            for index in alive:
-                if self._sums[index] is None:
-                    target = {k: DROPPED if v == index else v for k, v in target.items()}
+            fragments = {i for i in alive if self._sums[i] is None}
+            target = {k: DROPPED if v in fragments else v for k, v in target.items()}
         return target
 
     @staticmethod
@@ -467,9 +467,7 @@ def diarize_speakers(
 def _level_db(waveform: np.ndarray, start_s: float, end_s: float) -> float | None:
     """Mean power in dBFS of a turn (None when shorter than 0.1 s)."""
     piece = waveform[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)]
-    if piece.shape[0] < SAMPLE_RATE // 10:
-        return None
-    return float(10 * np.log10(np.mean(np.square(piece, dtype=np.float64)) + 1e-12))
+    return float(frame_levels_db(piece)) if piece.shape[0] >= SAMPLE_RATE // 10 else None
 
 
 def _weighted_median(pairs: list[tuple[float, float]]) -> float:

@@ -16,13 +16,17 @@ the turns left still held up to 39% of the other voice, in turns too short to em
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from diarize.audio import AudioSource
 from diarize.speakers import SAMPLE_RATE, SpeakerTurns, embed_speech, mono_windows
-from models.config import VoiceprintParams
+
+if TYPE_CHECKING:  # torch loads with the diarizer: the stereo path, which imports this, needs none
+    import torch
+
+    from models.config import VoiceprintParams
 
 __all__ = ["OtherVoice", "other_voice_check", "other_voice_seconds"]
 

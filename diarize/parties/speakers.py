@@ -107,8 +107,9 @@ def map_speakers(
     merged: dict[str, str] = {}
     for label, party_id, score in matches:
         calls = prints[party_id].learned_calls
-        other_s = other_voice(label, vectors[party_id]) if other_voice else 0.0
-        if other_voice and other_s >= other_voice_s:
+        if other_voice is not None and (other_s := other_voice(label, vectors[party_id])) >= (
+            other_voice_s
+        ):
             assigned[label] = SpeakerAssignment(label, None, "two-voices", score, calls)
             merged[label] = two_voices_reason(label, score, other_s)
             continue

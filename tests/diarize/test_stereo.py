@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -133,3 +136,16 @@ def test_leaks_across_block_edges_are_those_of_one_pass():
         assert any(edge in candidates for candidates in scored)
     assert list(analysis.leaked_frames) == expected
     assert min(expected) > 500
+
+
+def test_the_stereo_path_imports_neither_torch_nor_pyannote() -> None:
+    """A stereo call starts in under 2 s with 150 MB: torch (2 s, 600 MB) and pyannote load
+    only when a mono call is diarized."""
+    code = (
+        "import sys, diarize.pipeline\n"
+        "print(sorted(m for m in ('torch', 'pyannote.core', 'pyannote.audio') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
